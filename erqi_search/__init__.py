@@ -1,0 +1,70 @@
+"""erqi-search: full-text search for Chinese policy reports.
+
+The public API::
+
+    >>> from erqi_search import open_index
+    >>> with open_index("index") as idx:
+    ...     res = idx.search("大气污染防治", year=2017, limit=3)
+    >>> res.hits[0].section_path
+    ('【靠抓手 见成效】', '大气污染防治')
+
+See docs/library.md for the whole API.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import (  # noqa: E402
+    ErqiSearchError,
+    IndexCorrupt,
+    IndexLocked,
+    IndexNotFound,
+    IndexVersionMismatch,
+    QuerySyntaxError,
+    UnreadableReport,
+)
+
+__all__ = [
+    "__version__",
+    "ErqiSearchError",
+    "IndexCorrupt",
+    "IndexLocked",
+    "IndexNotFound",
+    "IndexVersionMismatch",
+    "QuerySyntaxError",
+    "UnreadableReport",
+    "open_index",
+    "build_index",
+    "update_index",
+    "rebuild_index",
+    "index_status",
+    "read_report",
+    "Index",
+    "Hit",
+    "SearchResults",
+    "Passage",
+    "Report",
+]
+
+_LAZY = {
+    "open_index": "search",
+    "Index": "search",
+    "Hit": "search",
+    "SearchResults": "search",
+    "build_index": "indexer",
+    "update_index": "indexer",
+    "rebuild_index": "indexer",
+    "index_status": "indexer",
+    "read_report": "ingest",
+    "Report": "ingest",
+    "Passage": "passages",
+}
+
+
+def __getattr__(name):
+    """Import the pipeline stages on first use, so ``import erqi_search`` stays cheap."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'erqi_search' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)

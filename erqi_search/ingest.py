@@ -1,0 +1,447 @@
+"""Files -> :class:`Report`: decoding, HTML, markup, layout repair, metadata.
+
+A report is read into *blocks* (headings and paragraphs, in order) whose
+texts, joined by newlines, make the report's display text. Passages are cut
+from the blocks by :mod:`erqi_search.passages`.
+
+>>> report = read_report("seeds/001_a8b229ab2cc41fd9.txt")
+>>> report.year, report.doc_id
+(2017, '001_a8b229ab2cc41fd9')
+>>> "253亿元" in report.text and "**" not in report.text
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .errors import UnreadableReport
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+METADATA_FILE = "metadata.csv"
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of a report: a heading (with its rank) or a paragraph.
+
+    ``rank`` orders headings from outermost (small) to innermost (large);
+    ``keyword`` is set on ``关键词:`` headings and holds the keyword.
+    """
+
+    kind: str  # "heading", "para" or "item"
+    text: str
+    rank: int = 0
+    keyword: str = ""
+
+
+@dataclass
+class Report:
+    """A report read from one file, with its blocks and metadata."""
+
+    doc_id: str
+    title: str
+    year: int | None
+    date: str
+    source: str
+    sha256: str
+    blocks: list[Block]
+    region: str = ""
+    meta_source: str = ""
+    _passages: list | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The display text: block texts joined by newlines."""
+        return "\n".join(b.text for b in self.blocks)
+
+    @property
+    def passages(self) -> list:
+        """The passages of this report (see :func:`erqi_search.passages.cut_passages`)."""
+        if self._passages is None:
+            from .passages import cut_passages
+
+            self._passages = cut_passages(self)
+        return self._passages
+
+
+# ---------------------------------------------------------------- decoding
+
+def decode_bytes(data: bytes, name: str = "file") -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK.
+
+    A file mixing UTF-8 and GB18030 lines is decoded line by line.
+
+    >>> decode_bytes("二七区".encode("gb18030"))
+    '二七区'
+    >>> decode_bytes(b"\\x00\\x01\\x02binary")
+    Traceback (most recent call last):
+    ...
+    erqi_search.errors.UnreadableReport: cannot read file: it looks binary, not UTF-8, UTF-16 or GB18030 text
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        raise UnreadableReport(f"cannot read {name}: it looks binary, not UTF-8, UTF-16 or GB18030 text")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    lines, bad = [], 0
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                lines.append(raw.decode("gb18030"))
+            except UnicodeDecodeError:
+                bad += 1
+                lines.append(raw.decode("utf-8", errors="replace"))
+    if bad > len(lines) // 10:
+        raise UnreadableReport(f"cannot read {name}: it is not UTF-8, UTF-16 or GB18030 text")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------- line rules
+
+SENTENCE_END = "。！？!?；;…"
+PROSE_PUNCT = "，。；、,;：:"
+HEADING_PUNCT = set("，。；：！？,;:!?、…")
+_CLOSERS = "”’」』)）】》"
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
+_BANNER = re.compile(r"^【[^】]{1,30}】$")
+_KEYWORD = re.compile(r"^关键词\s*[:：]\s*(.+)$")
+_CHAPTER = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+([编章节])(\s|$)")
+_CN_NUM = re.compile(r"^[一二三四五六七八九十]+、")
+_PAREN_NUM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_NUM_SPACE = re.compile(r"^\d{1,2}\s+\S")
+_NUM_DOT = re.compile(r"^\d{1,2}[.、．]\s*\S")
+_LIST_ITEM = re.compile(r"^[-*+•·]\s+")
+_BYLINE = re.compile(r"^(记者|通讯员|摄影|编辑|责任编辑|来源)\s|/[文图]$")
+_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_MARKUP = [
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\*\*|__|~~|`"), ""),
+]
+
+RANK = {"banner": 10, "chapter": 11, "short": 15, "cn_num": 20, "paren_num": 30, "num_dot": 40, "keyword": 50}
+_CHAPTER_RANK = {"编": 11, "章": 12, "节": 13}
+
+
+def strip_markup(line: str) -> str:
+    """Remove inline markdown: ``**253亿元**`` -> ``253亿元``.
+
+    >>> strip_markup("完成**253亿元**,见[附表](a.html)")
+    '完成253亿元,见附表'
+    """
+    for pattern, repl in _MARKUP:
+        line = pattern.sub(repl, line)
+    return line.strip()
+
+
+def _is_short_heading(text: str) -> bool:
+    """A short line with no sentence punctuation and no figures but a year."""
+    if len(text) > 25 or len(text) < 2 or HEADING_PUNCT & set(text) or _BYLINE.search(text):
+        return False
+    digits = re.sub(r"(?<!\d)(19|20)\d\d(?!\d)", "", text)
+    return not re.search(r"\d", digits) and bool(_CJK.search(text))
+
+
+def classify_line(line: str, markdown: bool = True) -> Block:
+    """Classify one stripped line as a heading (with rank), list item or paragraph.
+
+    >>> classify_line("关键词:大气污染防治")
+    Block(kind='heading', text='关键词:大气污染防治', rank=50, keyword='大气污染防治')
+    >>> classify_line("## 坚持稳中求进").rank
+    2
+    >>> classify_line("全年民生支出28.6亿元,财政民生领域投入年均超过70%。").kind
+    'para'
+    """
+    m = _MD_HEADING.match(line) if markdown else None
+    if m:
+        return Block("heading", strip_markup(m.group(2)), len(m.group(1)))
+    text = strip_markup(line)
+    if _LIST_ITEM.match(text):
+        return Block("item", _LIST_ITEM.sub("", text))
+    m = _KEYWORD.match(text)
+    if m and len(text) <= 40:
+        return Block("heading", text, RANK["keyword"], keyword=m.group(1).strip())
+    if _BANNER.match(text):
+        return Block("heading", text, RANK["banner"])
+    short = len(text) <= 40 and text[-1:] not in SENTENCE_END
+    m = _CHAPTER.match(text)
+    if m and short:
+        return Block("heading", text, _CHAPTER_RANK[m.group(1)])
+    if short and _CN_NUM.match(text):
+        return Block("heading", text, RANK["cn_num"])
+    if short and _PAREN_NUM.match(text):
+        return Block("heading", text, RANK["paren_num"])
+    if _NUM_SPACE.match(text) and _is_short_heading(re.sub(r"^\d+\s+", "", text)):
+        return Block("heading", text, RANK["short"])
+    if short and len(text) <= 25 and _NUM_DOT.match(text) and not HEADING_PUNCT & set(text[2:]):
+        return Block("heading", text, RANK["num_dot"])
+    if _is_short_heading(text):
+        return Block("heading", text, RANK["short"])
+    return Block("para", text)
+
+
+def _continues(prev: Block, nxt: Block) -> bool:
+    """True when ``nxt`` is the rest of a sentence that ``prev`` broke off."""
+    if prev.kind != "para" or nxt.kind != "para" or not prev.text or not nxt.text:
+        return False
+    last, first = prev.text[-1], nxt.text[0]
+    ends_open = bool(_CJK.match(last)) or last in "）)"
+    # a broken newspaper column is prose (commas, full stops) and long; a headline is short
+    prose = any(ch in PROSE_PUNCT for ch in prev.text) and len(prev.text) >= 24
+    starts_inside = bool(_CJK.match(first)) or first.isdigit() or first in "“‘《"
+    return ends_open and prose and starts_inside
+
+
+def repair_layout(blocks: list[Block]) -> list[Block]:
+    """Join paragraphs that a newspaper layout broke mid-sentence.
+
+    A long prose line that stops on a Chinese character continues on the next
+    line; a short headline-like line does not.
+
+    >>> broken = [Block("para", "今年全力推进马固旧村改造项目、凤湖生态休闲区建设、西"), Block("para", "南水系连通工程。")]
+    >>> [b.text for b in repair_layout(broken)]
+    ['今年全力推进马固旧村改造项目、凤湖生态休闲区建设、西南水系连通工程。']
+    >>> [b.text for b in repair_layout([Block("para", "凤湖、西"), Block("para", "南水系连通工程。")])]
+    ['凤湖、西', '南水系连通工程。']
+    """
+    out: list[Block] = []
+    for block in blocks:
+        if out and _continues(out[-1], block):
+            out[-1] = Block("para", out[-1].text + block.text)
+        else:
+            out.append(block)
+    return out
+
+
+def parse_text(text: str) -> list[Block]:
+    """Plain text or markdown -> blocks (one per non-blank line), layout repaired."""
+    blocks = []
+    for raw in text.splitlines():
+        line = raw.replace("\u3000", " ").replace("\xa0", " ").strip()
+        if line:
+            block = classify_line(line)
+            if block.text:
+                blocks.append(block)
+    return repair_layout(blocks)
+
+
+# ------------------------------------------------------------------- HTML
+
+_DROP = {"script", "style", "nav", "footer", "noscript", "template", "head", "title", "iframe", "svg", "form", "button"}
+_BLOCK = {
+    "p", "div", "li", "ul", "ol", "section", "article", "blockquote", "pre", "table", "tr", "td", "th",
+    "dd", "dt", "dl", "header", "main", "figure", "figcaption", "address", "aside", "h5", "h6", "body",
+}
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
+
+
+def _clean_inline(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    # white space that only wrapped the source between two Chinese characters
+    return re.sub(r"(?<=[\u3400-\u9fff，。、；：“”]) (?=[\u3400-\u9fff，。、；：“”])", "", text)
+
+
+def parse_html(html: str) -> tuple[str, list[Block]]:
+    """HTML -> (title, blocks): h1-h4 become headings, block elements paragraphs.
+
+    >>> title, blocks = parse_html("<title>T</title><h2>生态</h2><p>治<b>污</b>。</p><script>x()</script>")
+    >>> title, [(b.kind, b.text) for b in blocks]
+    ('T', [('heading', '生态'), ('para', '治污。')])
+    """
+    from bs4 import BeautifulSoup, Comment, NavigableString
+
+    soup = BeautifulSoup(html, "html.parser")
+    title_tag = soup.find("title")
+    title = _clean_inline(title_tag.get_text()) if title_tag else ""
+    blocks: list[Block] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        for line in "".join(buffer).split("\n"):
+            line = _clean_inline(line)
+            if line:
+                blocks.append(classify_line(line, markdown=False))
+        buffer.clear()
+
+    def walk(node) -> None:
+        for child in node.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                buffer.append(str(child))
+                continue
+            name = child.name
+            if name in _DROP:
+                continue
+            if name in _HEADINGS:
+                flush()
+                text = _clean_inline(child.get_text(" "))
+                if text:
+                    blocks.append(Block("heading", text, _HEADINGS[name]))
+            elif name == "br":
+                buffer.append("\n")
+            elif name in _BLOCK:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    walk(soup)
+    flush()
+    if not title:
+        title = next((b.text for b in blocks if b.kind == "heading" and b.rank == 1), "")
+    return title, repair_layout(blocks)
+
+
+# --------------------------------------------------------------- metadata
+
+def infer_year(title: str, blocks: list[Block]) -> int | None:
+    """The year a report is about: a year in the title or opening headlines wins,
+    otherwise the most frequent plausible year in the text.
+
+    >>> infer_year("2018年,二七区高质量发展取得新成绩", [])
+    2018
+    """
+    head = [title]
+    for block in blocks[:6]:
+        if len(block.text) > 60:
+            break
+        head.append(block.text)
+    for line in head:
+        m = _YEAR.search(line)
+        if m:
+            return int(m.group(1))
+    counts = Counter(int(y) for b in blocks for y in _YEAR.findall(b.text))
+    if not counts:
+        return None
+    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def infer_date(blocks: list[Block]) -> str:
+    """The first full date (``2021年1月15日`` or ``2021-01-15``) near the start, as ISO."""
+    head = "\n".join(b.text for b in blocks[:8])[:800]
+    m = _DATE.search(head)
+    if not m:
+        return ""
+    year, month, day = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return ""
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def read_metadata(directory: Path) -> dict[str, dict[str, str]]:
+    """Read a ``metadata.csv`` sidecar (file,title,year,date,region,source) if present."""
+    path = directory / METADATA_FILE
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle) if row.get("file")}
+
+
+def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None) -> Report:
+    """Read one report file (.txt, .md or .html) into a :class:`Report`.
+
+    ``metadata`` is the file's row of a ``metadata.csv`` sidecar; its
+    non-empty values override what is inferred from the text.
+
+    >>> read_report("seeds/000_7ff3adef1ce2c60f.txt").year
+    2018
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UnreadableReport(f"cannot read {path}: {err.strerror or err}") from None
+    if not data.strip():
+        raise UnreadableReport(f"cannot read {path}: the file is empty")
+    text = decode_bytes(data, str(path))
+    if path.suffix.lower() in (".html", ".htm"):
+        title, blocks = parse_html(text)
+    else:
+        blocks = parse_text(text)
+        title = ""
+    if not blocks:
+        raise UnreadableReport(f"cannot read {path}: it holds no text")
+    title = title or blocks[0].text
+    meta = metadata or {}
+    year_text = (meta.get("year") or "").strip()
+    return Report(
+        doc_id=path.stem,
+        title=(meta.get("title") or "").strip() or title,
+        year=int(year_text) if year_text.isdigit() else infer_year(title, blocks),
+        date=(meta.get("date") or "").strip() or infer_date(blocks),
+        source=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        blocks=blocks,
+        region=(meta.get("region") or "").strip(),
+        meta_source=(meta.get("source") or "").strip(),
+    )
+
+
+def find_report_files(sources, warn: Warn | None = None) -> Iterator[tuple[Path, dict[str, str] | None]]:
+    """Yield ``(path, metadata_row)`` for every report under the sources, sorted.
+
+    Directories are walked recursively (symlink loops are not followed twice);
+    files of other types are reported through ``warn`` and skipped.
+    """
+    warn = warn or (lambda message: None)
+    for source in sources:
+        source = Path(source)
+        if source.is_file():
+            if source.suffix.lower() in SUFFIXES:
+                yield source, read_metadata(source.parent).get(source.name)
+            else:
+                warn(f"skipped {source}: not a .txt, .md or .html file")
+        elif source.is_dir():
+            yield from _walk(source, warn, set())
+        else:
+            warn(f"skipped {source}: no such file or directory")
+
+
+def _walk(directory: Path, warn: Warn, seen: set) -> Iterator[tuple[Path, dict[str, str] | None]]:
+    try:
+        real = os.path.realpath(directory)
+        if real in seen:
+            warn(f"skipped {directory}: a directory link loop")
+            return
+        seen.add(real)
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as err:
+        warn(f"skipped {directory}: {err.strerror or err}")
+        return
+    metadata = read_metadata(directory)
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:  # a link to itself: not a directory; reading it will say why
+            is_dir = False
+        if is_dir:
+            yield from _walk(path, warn, seen)
+        elif entry.name == METADATA_FILE or entry.name.startswith("."):
+            continue
+        elif path.suffix.lower() in SUFFIXES:
+            yield path, metadata.get(entry.name)
+        else:
+            warn(f"skipped {path}: not a .txt, .md or .html file")

@@ -1,0 +1,113 @@
+from pathlib import Path
+
+import pytest
+
+from erqi_search.errors import UnreadableReport
+from erqi_search.ingest import decode_bytes, find_report_files, read_report
+
+from .conftest import SEEDS
+
+SEED_YEARS = [2018, 2017, 2017, 2017, 2020]
+
+
+def seed_reports():
+    return [read_report(p) for p in sorted(SEEDS.iterdir())]
+
+
+def test_seed_years():
+    assert [r.year for r in seed_reports()] == SEED_YEARS
+
+
+def test_seed_metadata():
+    r = read_report(SEEDS / "000_7ff3adef1ce2c60f.txt")
+    assert r.doc_id == "000_7ff3adef1ce2c60f"
+    assert r.title == "二七区委十一届七次全会暨区委经济工作会议"
+    assert len(r.sha256) == 64
+    assert read_report(SEEDS / "004_9d785b2161a49b6a.txt").title.startswith("二七区委常委会2020年工作报告出炉")
+
+
+@pytest.mark.parametrize("needle", ["西南水系连通工程", "停车泊位8085个", "236个老旧小区改造"])
+def test_layout_repair_joins_broken_sentences(needle):
+    passages = [p for r in seed_reports() for p in r.passages]
+    assert any(needle in p.text for p in passages)
+
+
+def test_markup_is_removed_from_display_text():
+    r = read_report(SEEDS / "001_a8b229ab2cc41fd9.txt")
+    assert "地区生产总值完成253亿元" in r.text
+    assert "**" not in r.text
+    r4 = read_report(SEEDS / "004_9d785b2161a49b6a.txt")
+    assert "#" not in r4.text
+
+
+def test_headings_and_list_items_are_not_joined():
+    r = read_report(SEEDS / "003_48a90a0ac8a58bc6.txt")
+    items = [b.text for b in r.blocks if b.kind == "item"]
+    assert items[0] == "地区生产总值增长9%左右" and len(items) == 8
+    heading = next(b for b in r.blocks if b.text == "1 项目运作提效行动")
+    assert heading.kind == "heading"
+
+
+def test_html_page(corpus):
+    r = read_report(corpus / "brief.html")
+    assert r.title == "二七区生态建设简报"
+    assert "脚本内容" not in r.text and "版权所有" not in r.text and "首页" not in r.text
+    assert "优良天数达到234天" in r.text
+    paths = {p.section_path for p in r.passages}
+    assert ("二七区生态建设简报", "大气污染防治") in paths
+    assert ("二七区生态建设简报", "河道治理") in paths
+
+
+def test_gb18030_file(corpus):
+    r = read_report(corpus / "gb.txt")
+    assert r.year == 2016
+    assert "地区生产总值完成600亿元" in r.text
+
+
+def test_utf16_and_bom():
+    assert decode_bytes("\ufeff二七".encode("utf-8")) == "二七"
+    assert decode_bytes("二七区".encode("utf-16")) == "二七区"
+
+
+def test_mixed_utf8_and_gb18030_lines():
+    data = "第一行 UTF-8 文本\n".encode("utf-8") + "第二行 GB18030 文本\n".encode("gb18030")
+    assert decode_bytes(data).splitlines() == ["第一行 UTF-8 文本", "第二行 GB18030 文本"]
+
+
+def test_empty_and_binary_files_are_unreadable(corpus):
+    with pytest.raises(UnreadableReport, match="empty"):
+        read_report(corpus / "empty.txt")
+    with pytest.raises(UnreadableReport, match="binary"):
+        read_report(corpus / "binary.txt")
+
+
+def test_missing_file_is_unreadable(tmp_path):
+    with pytest.raises(UnreadableReport, match="cannot read"):
+        read_report(tmp_path / "nope.txt")
+
+
+def test_find_report_files_skips_other_types(corpus):
+    warnings = []
+    found = [p.name for p, _ in find_report_files([corpus], warn=warnings.append)]
+    assert found == ["binary.txt", "brief.html", "empty.txt", "gb.txt", "minsheng.md", "report.txt"]
+    assert len(warnings) == 1 and "notes.pdf" in warnings[0]
+
+
+def test_metadata_sidecar_overrides(tmp_path):
+    (tmp_path / "a.txt").write_text("没有年份的报告\n\n正文内容足够长,用来测试元数据覆盖推断的结果。", encoding="utf-8")
+    (tmp_path / "metadata.csv").write_text(
+        "file,title,year,date,region,source\na.txt,元数据标题,2019,2019-03-05,河南,test\n", encoding="utf-8"
+    )
+    [(path, meta)] = list(find_report_files([tmp_path]))
+    r = read_report(path, meta)
+    assert (r.title, r.year, r.date, r.region) == ("元数据标题", 2019, "2019-03-05", "河南")
+
+
+def test_real_corpus_sample_reads():
+    root = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gov_reports"
+    if not root.is_dir():
+        pytest.skip("shared corpus not present")
+    files = list(find_report_files([root]))
+    assert len(files) == 120
+    r = read_report(*files[-1])
+    assert r.year == 2025 and r.passages
