@@ -1,0 +1,317 @@
+"""Text analysis: normalisation, tokens with true offsets, character bigrams,
+stop words, synonyms and key-term extraction; the Whoosh analyzer.
+
+Matching works on a *normalised* copy of the text (NFKC, Latin lower-case,
+traditional -> simplified characters) while every token keeps offsets into
+the original display text.
+
+Two token streams are indexed for each passage:
+
+* **words** (field ``content``): jieba-style search-mode words, numbers with
+  their decimals (``28.6``, ``pm2.5``, ``9%``), stop words dropped;
+* **grams** (field ``grams``): overlapping pairs of *atoms* (a Chinese
+  character, or a Latin/number run), positioned so that a phrase of bigrams
+  matches exactly the texts that contain the phrase, whatever the
+  segmentation.
+
+>>> [t.text for t in tokenize("ＰＭ２．５年累积浓度", Segmenter({"累积": 5, "浓度": 5}, 100))]
+['pm2.5', '年', '累积', '浓度']
+>>> t = tokenize("溫暖二七", Segmenter({"温暖": 5}, 100))[0]
+>>> t.text, t.start, t.end
+('温暖', 0, 2)
+>>> grams("临时党支部")
+[('临时', 0), ('时党', 1), ('党支', 2), ('支部', 3)]
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+from .dictionary import DATA, Segmenter, jieba_file
+
+#: Bump when tokens change: an index made with another version must be rebuilt.
+ANALYZER_VERSION = "2"
+
+T2S_FILE = DATA / "t2s.tsv"
+SYNONYMS_FILE = DATA / "synonyms.txt"
+
+#: Particles and function words dropped from the word stream (never from grams,
+#: so phrases keep them). Kept short on purpose: 和 is not here (碳中和, 和谐).
+STOP_WORDS = frozenset("的 了 着 之 与 及 或 在 是 对 把 被 将 等 为 于 而 并 也 都 又 其 这 那 个 中".split())
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af\U00020000-\U0003134f"
+#: Letters and digits that form runs (Latin, Greek, Cyrillic); any other
+#: word character (Chinese, kana, hangul, ...) is an atom by itself.
+_RUN = "0-9a-z\u00b5\u00df-\u024f\u0370-\u03ff\u0400-\u04ff"
+ATOM = re.compile(rf"[{_RUN}]+(?:[.+][{_RUN}]+)*%?|(?!_)\w")
+_CJK_ATOM = re.compile(rf"[{_CJK}]")
+
+
+class Token(NamedTuple):
+    """A token: normalised ``text``, ``pos`` in its stream, and ``start``/``end``
+    offsets into the original text."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> dict[int, str]:
+    table = {}
+    for line in T2S_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            trad, simp = line.split("\t")
+            table[ord(trad)] = simp
+    return table
+
+
+_TABLE: dict[int, str] = {}  # character -> its normalised form, filled as characters are met
+_ODD: set[str] = set()  # characters whose normalised form is not exactly one character
+
+
+def _normal_char(ch: str) -> str:
+    out = unicodedata.normalize("NFKC", ch).lower().translate(_t2s())
+    _TABLE[ord(ch)] = out
+    if len(out) != 1:
+        _ODD.add(ch)
+    return out
+
+
+def normalize(text: str) -> tuple[str, list[int] | None]:
+    """Normalise for matching; return the text and, when lengths changed, the
+    original index of every normalised character (``None``: one to one).
+
+    >>> normalize("ＰＭ１０ 溫暖")
+    ('pm10 温暖', None)
+    >>> normalize("5㎡")
+    ('5m2', [0, 1, 1])
+    """
+    chars = set(text)
+    for ch in chars:
+        if ord(ch) not in _TABLE:
+            _normal_char(ch)
+    norm = text.translate(_TABLE)
+    odd = chars & _ODD
+    if not odd:
+        return norm, None
+    origin: list[int] = []
+    last = 0
+    for m in re.finditer("|".join(map(re.escape, odd)), text):
+        i = m.start()
+        origin.extend(range(last, i))
+        origin.extend([i] * len(_TABLE[ord(text[i])]))
+        last = i + 1
+    origin.extend(range(last, len(text)))
+    return norm, origin
+
+
+def normalize_text(text: str) -> str:
+    """Only the normalised text: ``normalize_text("溫暖ＧＤＰ") == "温暖gdp"``."""
+    return normalize(text)[0]
+
+
+def _span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    if origin is None:
+        return start, end
+    return origin[start], origin[end - 1] + 1
+
+
+def atoms(norm: str) -> list[tuple[str, int, int]]:
+    """The atoms of normalised text: Chinese characters and Latin/number runs.
+
+    >>> [a for a, _, _ in atoms("完成28.6亿元,pm2.5下降9%")]
+    ['完', '成', '28.6', '亿', '元', 'pm2.5', '下', '降', '9%']
+    """
+    return [(m.group(), m.start(), m.end()) for m in ATOM.finditer(norm)]
+
+
+def _pieces(norm: str):
+    """Yield ``(is_run, start, end)``: runs of adjacent Chinese characters
+    (to segment) and Latin/number atoms (tokens as they are)."""
+    run_start = run_end = -1
+    for m in ATOM.finditer(norm):
+        start, end = m.span()
+        if end - start == 1 and _CJK_ATOM.match(m.group()):
+            if run_end != start:
+                if run_start >= 0:
+                    yield True, run_start, run_end
+                run_start = start
+            run_end = end
+            continue
+        if run_start >= 0:
+            yield True, run_start, run_end
+            run_start = run_end = -1
+        yield False, start, end
+    if run_start >= 0:
+        yield True, run_start, run_end
+
+
+def tokenize(text: str, segmenter: Segmenter | None = None, stop: bool = True) -> list[Token]:
+    """Search-mode word tokens of ``text`` with offsets into ``text``."""
+    if segmenter is None:
+        from .dictionary import full_segmenter
+
+        segmenter = full_segmenter()
+    norm, origin = normalize(text)
+    out: list[Token] = []
+    for is_run, start, end in _pieces(norm):
+        spans = segmenter.search_spans(norm[start:end]) if is_run else [(0, end - start)]
+        for s, e in spans:
+            word = norm[start + s : start + e]
+            if not (stop and word in STOP_WORDS):
+                begin, end_ = _span(origin, start + s, start + e)
+                if origin is not None:  # a token inside one expanded character (¼ -> 1⁄4)
+                    word = normalize_text(text[begin:end_])
+                out.append(Token(word, len(out), begin, end_))
+    return out
+
+
+def words(text: str, segmenter: Segmenter) -> list[str]:
+    """Index-mode words of a query fragment (no sub-words), stop words kept.
+
+    >>> words("大气污染防治2018", Segmenter({"大气污染": 5, "防治": 5}, 100))
+    ['大气污染', '防治', '2018']
+    """
+    norm = normalize_text(text)
+    out = []
+    for is_run, start, end in _pieces(norm):
+        out.extend(segmenter.cut(norm[start:end]) if is_run else [norm[start:end]])
+    return out
+
+
+def grams(text: str) -> list[tuple[str, int]]:
+    """Bigrams of adjacent atoms with positions (the atom index); a gap such as
+    punctuation breaks adjacency, so no phrase can match across it."""
+    found = atoms(normalize_text(text))
+    return [
+        (a + b, i)
+        for i, ((a, _, a_end), (b, b_start, _)) in enumerate(zip(found, found[1:]))
+        if a_end == b_start
+    ]
+
+
+def query_grams(norm_fragment: str) -> list[str]:
+    """The bigram phrase that finds a (normalised) fragment: ``"pm10"`` -> ``[]``."""
+    found = atoms(norm_fragment)
+    return [a + b for (a, _, _), (b, _, _) in zip(found, found[1:])]
+
+
+# ---------------------------------------------------------------- synonyms
+
+@lru_cache(maxsize=1)
+def synonym_classes() -> dict[str, tuple[str, ...]]:
+    """Each normalised term -> the other members of its class, from ``data/synonyms.txt``.
+
+    >>> synonym_classes()["gdp"][:2]
+    ('地区生产总值', '生产总值')
+    """
+    classes: dict[str, tuple[str, ...]] = {}
+    for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        members = [normalize_text(m) for m in line.split()]
+        for m in members:
+            classes[m] = tuple(dict.fromkeys(o for o in classes.get(m, ()) + tuple(members) if o != m))
+    return classes
+
+
+# ---------------------------------------------------------------- key terms
+
+#: Boilerplate that TF-IDF would otherwise rank high in these reports.
+KEY_TERM_STOPS = frozenset(
+    "二七区 全区 工作 开展 推进 加强 进一步 全面 积极 持续 我们 他们 以及 其中 目前 今年 同比 "
+    "完成 实现 一批 相关 有关 提升 深入 不断 坚持 累计 共计 截至 已经 方面 一是 二是 三是 "
+    "着力 加快 大力 确保 做好 围绕 重点 方面 通过 进行 组织 全市 全省 全国 我国 各地 亿元 万元".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    idf = {}
+    with open(jieba_file("analyse/idf.txt"), encoding="utf-8") as handle:
+        for line in handle:
+            word, _, value = line.rstrip("\n").partition(" ")
+            if value:
+                idf[normalize_text(word)] = float(value)
+    values = sorted(idf.values())
+    return idf, values[len(values) // 2]
+
+
+def key_terms(text: str, k: int = 5, segmenter: Segmenter | None = None) -> tuple[str, ...]:
+    """The top ``k`` terms of ``text`` by TF-IDF (jieba.analyse's IDF table).
+
+    >>> key_terms("大气污染防治。大气污染防治,扬尘治理。", k=2)
+    ('大气污染防治', '扬尘治理')
+    """
+    if segmenter is None:
+        from .dictionary import full_segmenter
+
+        segmenter = full_segmenter()
+    idf, median = _idf()
+    counts: dict[str, int] = {}
+    for w in words(text, segmenter):
+        if len(w) >= 2 and _CJK_ATOM.match(w) and w not in KEY_TERM_STOPS:
+            counts[w] = counts.get(w, 0) + 1
+    scored = sorted(counts, key=lambda w: (-counts[w] * idf.get(w, median), w))
+    return tuple(scored[:k])
+
+
+# ------------------------------------------------------------ Whoosh analyzer
+
+class PreAnalyzed(str):
+    """A string carrying tokens computed elsewhere (in a worker process), so
+    the writer does not segment it again."""
+
+    tokens: list[tuple[str, int]]
+
+    def __new__(cls, text: str, tokens: list[tuple[str, int]]):
+        obj = super().__new__(cls, text)
+        obj.tokens = tokens
+        return obj
+
+    def __reduce__(self):
+        return PreAnalyzed, (str(self), self.tokens)
+
+
+class ErqiAnalyzer:
+    """The Whoosh analyzer of erqi-search fields; ``mode`` is ``"words"`` or ``"grams"``.
+
+    Whoosh pickles it into the index schema: keep this class at
+    ``erqi_search.analysis.ErqiAnalyzer``.
+    """
+
+    def __init__(self, mode: str = "words"):
+        self.mode = mode
+        self.version = ANALYZER_VERSION
+
+    def __eq__(self, other):
+        return isinstance(other, ErqiAnalyzer) and (self.mode, self.version) == (other.mode, other.version)
+
+    def __repr__(self):
+        return f"ErqiAnalyzer({self.mode!r})"
+
+    def token_pairs(self, value: str) -> list[tuple[str, int]]:
+        if isinstance(value, PreAnalyzed):
+            return value.tokens
+        if self.mode == "grams":
+            return grams(value)
+        return [(t.text, t.pos) for t in tokenize(value)]
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        from whoosh.analysis import Token as WhooshToken
+
+        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, pos in self.token_pairs(value):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos
+            yield token
+

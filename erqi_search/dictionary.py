@@ -1,0 +1,267 @@
+"""Word dictionaries and the jieba-compatible segmenter.
+
+Segmentation follows jieba's dictionary algorithm (a DAG of dictionary
+words, the most probable route by word frequency) without its HMM, so that
+it is deterministic and needs nothing but a word -> frequency table:
+
+* building an index uses jieba's own ``dict.txt`` plus the policy terms in
+  ``data/policy_terms.txt`` (:func:`full_segmenter`);
+* searching uses the compact table stored inside the index: every word the
+  index holds, with the same frequencies (:func:`compact_table`), so that a
+  query is cut as its text was cut at build time, without paying jieba's
+  dictionary load.
+
+>>> seg = Segmenter({"大气": 100, "污染": 100, "防治": 100, "大气污染": 50}, total=10_000)
+>>> seg.cut("大气污染防治")
+['大气污染', '防治']
+>>> seg.cut_for_search("大气污染防治")
+['大气', '污染', '大气污染', '防治']
+
+Regenerate the policy terms from a corpus (prints candidates to review)::
+
+    python -m erqi_search.dictionary seeds/ > /tmp/candidates.txt
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import marshal
+import math
+import os
+import re
+import sys
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+POLICY_TERMS = DATA / "policy_terms.txt"
+MAX_SUBWORD = 6
+
+
+def _jieba_dir() -> Path:
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("jieba is not installed; install erqi-search with its dependencies")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def jieba_file(name: str) -> Path:
+    """A data file shipped with jieba (``dict.txt``, ``analyse/idf.txt``), found without importing jieba."""
+    return _jieba_dir() / name
+
+
+class Segmenter:
+    """jieba's dictionary segmentation over a word -> frequency table.
+
+    ``freq`` holds every word with its frequency and, like jieba's prefix
+    dictionary, every proper prefix of a word with frequency 0.
+    """
+
+    def __init__(self, words: dict[str, int], total: int | None = None):
+        freq: dict[str, int] = {}
+        for word, f in words.items():
+            if f > 0:
+                freq[word] = f
+                for i in range(1, len(word)):
+                    freq.setdefault(word[:i], 0)
+        self._set(freq, total or sum(words.values()) or 1)
+
+    def _set(self, freq: dict[str, int], total: int) -> None:
+        self.freq, self.total = freq, total
+        self._logtotal = math.log(total)
+
+    @classmethod
+    def from_prefix_table(cls, freq: dict[str, int], total: int) -> "Segmenter":
+        """Wrap a table that already holds the prefixes (as cached)."""
+        seg = cls.__new__(cls)
+        seg._set(freq, total)
+        return seg
+
+    def add_word(self, word: str, f: int) -> None:
+        self.freq[word] = f
+        for i in range(1, len(word)):
+            self.freq.setdefault(word[:i], 0)
+
+    def __contains__(self, word: str) -> bool:
+        return self.freq.get(word, 0) > 0
+
+    def word_items(self):
+        """``(word, frequency)`` for every word (prefixes left out)."""
+        return ((w, f) for w, f in self.freq.items() if f > 0)
+
+    def _route(self, text: str) -> list[int]:
+        n, freq, logtotal = len(text), self.freq, self._logtotal
+        best = [0.0] * (n + 1)
+        nxt = [0] * (n + 1)
+        log = math.log
+        for i in range(n - 1, -1, -1):
+            top_score, top_end = log(freq.get(text[i]) or 1) - logtotal + best[i + 1], i + 1
+            j = i + 2
+            frag = text[i:j]
+            while j <= n and frag in freq:
+                f = freq[frag]
+                if f:
+                    score = log(f) - logtotal + best[j]
+                    if score > top_score:
+                        top_score, top_end = score, j
+                j += 1
+                frag = text[i:j]
+            best[i], nxt[i] = top_score, top_end
+        return nxt
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """The ``(start, end)`` of each word of ``text`` (a run of Chinese characters)."""
+        nxt = self._route(text)
+        out, i = [], 0
+        while i < len(text):
+            out.append((i, nxt[i]))
+            i = nxt[i]
+        return out
+
+    def search_spans(self, text: str) -> list[tuple[int, int]]:
+        """Search mode: each word's in-dictionary parts (2 to 6 characters), then the word."""
+        freq = self.freq
+        out = []
+        for start, end in self.spans(text):
+            length = end - start
+            for size in range(2, min(length, MAX_SUBWORD + 1)):
+                for s in range(start, end - size + 1):
+                    if freq.get(text[s : s + size]):
+                        out.append((s, s + size))
+            out.append((start, end))
+        return out
+
+    def cut(self, text: str) -> list[str]:
+        return [text[s:e] for s, e in self.spans(text)]
+
+    def cut_for_search(self, text: str) -> list[str]:
+        return [text[s:e] for s, e in self.search_spans(text)]
+
+
+def read_policy_terms(path: Path = POLICY_TERMS) -> list[str]:
+    """The policy terms: one per line; ``#`` starts a comment."""
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        term = line.split("#", 1)[0].strip()
+        if term:
+            terms.append(term)
+    return terms
+
+
+def dictionary_hash() -> str:
+    """Hash of everything that decides segmentation: jieba's version and the policy terms."""
+    from importlib.metadata import version
+
+    from .analysis import T2S_FILE
+
+    digest = hashlib.sha256(f"jieba {version('jieba')}\n".encode())
+    digest.update(POLICY_TERMS.read_bytes())
+    digest.update(T2S_FILE.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _suggest_freq(seg: Segmenter, word: str) -> int:
+    """jieba's ``suggest_freq``: just enough frequency for ``word`` to win over its parts."""
+    p = 1.0
+    for part in seg.cut(word):
+        p *= (seg.freq.get(part) or 1) / seg.total
+    return max(int(p * seg.total) + 1, seg.freq.get(word, 0), 3)
+
+
+def _cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "erqi-search" / f"dictionary-{dictionary_hash()}.marshal"
+
+
+def _build_full_table() -> tuple[dict[str, int], int]:
+    from .analysis import normalize_text
+
+    freq: dict[str, int] = {}
+    with open(jieba_file("dict.txt"), encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split(" ")
+            if len(parts) >= 2:
+                word = normalize_text(parts[0])
+                freq[word] = max(freq.get(word, 0), int(parts[1]))
+    seg = Segmenter(freq)
+    for term in read_policy_terms():
+        term = normalize_text(term)
+        seg.add_word(term, _suggest_freq(seg, term))
+    return seg.freq, seg.total
+
+
+@lru_cache(maxsize=1)
+def full_segmenter() -> Segmenter:
+    """jieba's dictionary plus the policy terms (normalised), for building indexes.
+
+    The table is cached in ``~/.cache/erqi-search`` (``XDG_CACHE_HOME``), keyed
+    by :func:`dictionary_hash`, so only the first build pays for parsing it.
+    """
+    cache = _cache_file()
+    try:
+        freq, total = marshal.loads(cache.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        freq, total = _build_full_table()
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps((freq, total)))
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return Segmenter.from_prefix_table(freq, total)
+
+
+def compact_table(seg: Segmenter, vocabulary) -> dict:
+    """The part of ``seg``'s table that a query over ``vocabulary`` needs:
+    every single character and every vocabulary word, with their prefixes,
+    ready for :meth:`Segmenter.from_prefix_table`."""
+    words = {w: f for w, f in seg.word_items() if len(w) == 1}
+    words.update((w, seg.freq[w]) for w in vocabulary if seg.freq.get(w))
+    return {"total": seg.total, "freq": Segmenter(words, seg.total).freq}
+
+
+def grow_candidates(reports, segmenter: Segmenter | None = None, min_count: int = 3) -> list[str]:
+    """Candidate policy terms from reports: 关键词, quoted phrases, short headings,
+    and recurring word pairs that the dictionary does not know as one word."""
+    from .analysis import normalize_text
+
+    seg = segmenter or full_segmenter()
+    found: Counter = Counter()
+    pairs: Counter = Counter()
+    for report in reports:
+        for block in report.blocks:
+            if block.keyword:
+                found[block.keyword] += min_count
+            elif block.kind == "heading" and re.fullmatch(r"[\u4e00-\u9fff]{3,8}", block.text):
+                found[block.text] += 1
+            for quoted in re.findall(r"“([\u4e00-\u9fff]{2,8})”", block.text):
+                found[quoted] += 1
+            for run in re.findall(r"[\u4e00-\u9fff]+", normalize_text(block.text)):
+                words = seg.cut(run)
+                for a, b in zip(words, words[1:]):
+                    if len(a) >= 2 and len(b) >= 2 and len(a + b) <= 6:
+                        pairs[a + b] += 1
+    found.update({w: c for w, c in pairs.items() if c >= min_count})
+    return sorted(w for w, c in found.items() if normalize_text(w) not in seg)
+
+
+def main(argv: list[str]) -> int:
+    from .ingest import find_report_files, read_report
+    from .errors import UnreadableReport
+
+    reports = []
+    for path, meta in find_report_files(argv or ["seeds"], warn=lambda m: print(m, file=sys.stderr)):
+        try:
+            reports.append(read_report(path, meta))
+        except UnreadableReport as err:
+            print(err, file=sys.stderr)
+    for term in grow_candidates(reports):
+        print(term)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,124 @@
+import pickle
+import re
+
+import pytest
+
+from erqi_search.analysis import (
+    ANALYZER_VERSION,
+    ErqiAnalyzer,
+    PreAnalyzed,
+    STOP_WORDS,
+    grams,
+    normalize,
+    normalize_text,
+    synonym_classes,
+    tokenize,
+    words,
+)
+from erqi_search.dictionary import Segmenter, full_segmenter
+from erqi_search.ingest import read_report
+
+from .conftest import SEEDS
+
+
+def seed_passages():
+    return [p for path in sorted(SEEDS.iterdir()) for p in read_report(path).passages]
+
+
+def test_token_offsets_point_into_the_original_text():
+    seg = full_segmenter()
+    checked = 0
+    for p in seed_passages():
+        for tok in tokenize(p.text, seg):
+            assert normalize_text(p.text[tok.start : tok.end]) == tok.text
+            checked += 1
+    assert checked > 5000
+
+
+@pytest.mark.parametrize("text", ["面积167万㎡,①号楼", "ＰＭ２．５下降", "溫暖二七,第3季度", "碳中和、1+N政策"])
+def test_offsets_survive_length_changing_normalisation(text):
+    for tok in tokenize(text):
+        assert normalize_text(text[tok.start : tok.end]) == tok.text
+
+
+def test_normalisation():
+    assert normalize_text("ＰＭ１０") == "pm10"
+    assert normalize_text("溫暖二七") == "温暖二七"
+    assert normalize("㎡")[0] == "m2"
+
+
+def test_numbers_and_units_stay_whole():
+    toks = [t.text for t in tokenize("地区生产总值完成28.6亿元,PM2.5下降9%,停车泊位8085个,第3季度")]
+    for expected in ("28.6", "亿元", "pm2.5", "9%", "8085", "3", "季度"):
+        assert expected in toks
+
+
+def test_policy_terms_are_words():
+    seg = full_segmenter()
+    for term in ("碳中和", "碳达峰", "新质生产力", "高质量发展", "中国式现代化", "乡村振兴", "一带一路"):
+        assert seg.cut(term) == [term]
+    assert "碳中和" in [t.text for t in tokenize("实现碳中和目标")]
+
+
+def test_stop_words_are_short_and_drop_particles():
+    assert len(STOP_WORDS) < 40 and "和" not in STOP_WORDS
+    assert "的" not in [t.text for t in tokenize("二七区的发展")]
+
+
+def test_search_mode_emits_parts():
+    toks = [t.text for t in tokenize("社会消费品零售总额")]
+    assert toks[-1] == "社会消费品零售总额" and "零售总额" in toks and "消费品" in toks
+
+
+def test_grams_break_at_punctuation():
+    assert grams("AB，BC") == [("ab", 0), ("bc", 2)] or grams("甲乙，乙丙") == [("甲乙", 0), ("乙丙", 2)]
+    assert grams("甲乙，乙丙") == [("甲乙", 0), ("乙丙", 2)]
+
+
+def test_compact_table_segments_like_the_full_dictionary():
+    """Query segmentation (compact table from the index) agrees with build-time segmentation."""
+    from erqi_search.dictionary import compact_table
+
+    seg = full_segmenter()
+    passages = seed_passages()
+    vocab = {t.text for p in passages for t in tokenize(p.text, seg, stop=False)}
+    table = compact_table(seg, vocab)
+    compact = Segmenter.from_prefix_table(table["freq"], table["total"])
+    for p in passages:
+        for sentence in re.split(r"[。；;！？\n]", p.text):
+            assert words(sentence, compact) == words(sentence, seg)
+
+
+def test_synonym_table_classes():
+    classes = synonym_classes()
+    assert "地区生产总值" in classes["gdp"]
+    assert "空气污染" in classes["大气污染"]
+    assert "城乡接合部" in classes["城乡结合部"]
+    assert "河长负责制" in classes["河长制"]
+    assert "停车泊位" in classes["停车位"]
+
+
+def test_analyzer_is_picklable_and_versioned():
+    analyzer = pickle.loads(pickle.dumps(ErqiAnalyzer("grams")))
+    assert analyzer == ErqiAnalyzer("grams") and analyzer.version == ANALYZER_VERSION
+    assert [t.text for t in ErqiAnalyzer("words")("二七区", positions=True)] == ["二七", "七区", "二七区"]
+    pre = pickle.loads(pickle.dumps(PreAnalyzed("x", [("x", 0)])))
+    assert pre.tokens == [("x", 0)] and pre == "x"
+
+
+def test_grow_candidates_finds_terms_the_dictionary_lacks():
+    from erqi_search.dictionary import grow_candidates
+
+    reports = [read_report(p) for p in sorted(SEEDS.iterdir())]
+    candidates = grow_candidates(reports)
+    seg = full_segmenter()
+    assert candidates and all(normalize_text(c) not in seg for c in candidates)
+    assert "主要经济指标" in candidates  # a 关键词 line of 001
+
+
+def test_dictionary_command_prints_candidates(capsys):
+    from erqi_search.dictionary import main
+
+    assert main([str(SEEDS)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "主要经济指标" in out
