@@ -1,0 +1,506 @@
+"""Build, update and rebuild indexes: generations, atomic swap, locking, progress.
+
+Every write makes a new *generation* directory and publishes it by replacing
+``manifest.json`` atomically; searches that opened the previous generation
+keep reading it (it is deleted only two generations later). A process killed
+mid-build leaves the published index untouched; the next build removes its
+debris. Analysis runs in a process pool; one Whoosh writer writes, in file
+order, so a parallel build equals a single-process one.
+
+>>> import tempfile
+>>> report = build_index(["seeds"], tempfile.mkdtemp() + "/ix", jobs=1)
+>>> report.documents, report.passages > 100
+(5, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import multiprocessing
+import os
+import shutil
+import socket
+import time
+from collections import deque
+from itertools import islice
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .errors import ErqiSearchError, IndexLocked, UnreadableReport
+from .figures import extract_figures
+from .ingest import find_report_files, read_report
+from .schema import (
+    FORMAT_VERSION,
+    DEFAULT_SOURCES,
+    FIGURES,
+    MANIFEST,
+    QUERY_DICT,
+    build_schema,
+    default_index_path,
+    generation_files,
+    expected_identity,
+    library_versions,
+    passage_fields,
+    read_manifest,
+    write_manifest,
+)
+
+LOCK_FILE = ".lock"
+BATCH = 8
+
+
+@dataclass
+class Progress:
+    """Where a build stands; handed to the ``progress`` callback after each file."""
+
+    files_done: int
+    files_total: int
+    passages: int
+    characters: int
+    elapsed: float
+
+
+@dataclass
+class BuildReport:
+    """What a build, update or rebuild did."""
+
+    path: str
+    generation: str
+    documents: int
+    passages: int
+    characters: int = 0
+    seconds: float = 0.0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IndexStatus:
+    """What ``erqi-search index status`` shows."""
+
+    path: str
+    generation: str
+    documents: int
+    passages: int
+    size_bytes: int
+    built_at: str
+    build_seconds: float
+    versions: dict
+    sources: list[str]
+    stale: list[str]  # sources changed, added or removed since the build
+
+
+# ------------------------------------------------------------------ locking
+
+class IndexLock:
+    """An exclusive lock on an index directory (``.lock`` holding the owner's pid).
+
+    A lock whose process is gone is cleared; a live one raises
+    :class:`IndexLocked` at once, or after ``wait`` seconds.
+    """
+
+    def __init__(self, path: Path, wait: float = 0.0):
+        self.file = Path(path) / LOCK_FILE
+        self.wait = wait
+
+    def __enter__(self) -> "IndexLock":
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = self._owner()
+                if pid is None or not _alive(pid):
+                    self.file.unlink(missing_ok=True)
+                    continue
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another build is running on {self.file.parent} (pid {pid}); "
+                        "wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.1)
+                continue
+            except PermissionError:
+                raise ErqiSearchError(f"cannot write the index at {self.file.parent}: permission denied") from None
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+            return self
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        self.file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ----------------------------------------------------------------- analysis
+
+@dataclass
+class _FileResult:
+    path: str
+    doc_id: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    docs: list[dict]
+    characters: int
+    error: str = ""
+    figures: list[dict] = field(default_factory=list)
+
+
+def _analyze_file(item: tuple[str, dict | None, str]) -> _FileResult:
+    path, meta, doc_id = item
+    try:
+        stat = os.stat(path)
+        report = read_report(path, meta)
+    except UnreadableReport as err:
+        return _FileResult(path, doc_id, "", stat.st_size, stat.st_mtime_ns, [], 0, str(err))
+    except OSError as err:
+        return _FileResult(path, doc_id, "-", 0, 0, [], 0, f"cannot read {path}: {err.strerror}")
+    report.doc_id = doc_id
+    docs = [passage_fields(p, report.sha256) for p in report.passages]
+    chars = sum(len(p.text) for p in report.passages)
+    figures = [f.as_dict() for p in report.passages
+               for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id)]
+    return _FileResult(path, doc_id, report.sha256, stat.st_size, stat.st_mtime_ns, docs, chars, figures=figures)
+
+
+def _analyze_batch(items: list) -> list[_FileResult]:
+    return [_analyze_file(item) for item in items]
+
+
+def _warm_up() -> None:
+    """Load the dictionary and IDF table once, before worker processes fork."""
+    from .analysis import _idf
+    from .dictionary import full_segmenter
+
+    full_segmenter()
+    _idf()
+
+
+def analyze_files(items: list, jobs: int) -> Iterator[_FileResult]:
+    """Analyse files in order, ``jobs`` processes at a time, with a bounded
+    number of batches in flight (memory stays flat however large the corpus)."""
+    _warm_up()
+    batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+    if jobs <= 1 or len(batches) <= 1:
+        for batch in batches:
+            yield from _analyze_batch(batch)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    try:
+        queue = iter(batches)
+        pending = deque(pool.submit(_analyze_batch, b) for b in islice(queue, jobs * 3))
+        while pending:
+            results = pending.popleft().result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(pool.submit(_analyze_batch, nxt))
+            yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------ sources
+
+def _scan(sources: Iterable, warn) -> list[tuple[str, dict | None, str]]:
+    """Every report file under the sources, with its metadata row and a unique doc_id."""
+    items, used = [], set()
+    for path, meta in find_report_files(sources, warn):
+        where = os.path.abspath(path)  # links are kept as named, so a warning names them
+        doc_id = path.stem
+        if doc_id in used:
+            doc_id = f"{doc_id}~{hashlib.sha1(where.encode()).hexdigest()[:6]}"
+        used.add(doc_id)
+        items.append((where, meta, doc_id))
+    return items
+
+
+def _file_sha(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha_or_dash(path: str) -> str:
+    try:
+        return _file_sha(path)
+    except OSError:
+        return "-"
+
+
+def _changed_files(items, recorded: dict) -> tuple[list, list, int]:
+    """Split scanned files into added, changed and unchanged (by sha256)."""
+    added, changed, unchanged = [], [], 0
+    for item in items:
+        old = recorded.get(item[0])
+        if old is None:
+            added.append(item)
+            continue
+        try:
+            stat = os.stat(item[0])
+        except OSError:
+            changed.append(item)
+            continue
+        same_stat = (stat.st_size, stat.st_mtime_ns) == (old.get("size"), old.get("mtime_ns"))
+        if same_stat or _file_sha(item[0]) == old.get("sha256"):
+            unchanged += 1
+        else:
+            changed.append(item)
+    return added, changed, unchanged
+
+
+# -------------------------------------------------------------- generations
+
+def _generations(path: Path) -> list[Path]:
+    return sorted(p for p in path.glob("gen-*") if p.is_dir())
+
+
+def _new_generation(path: Path, manifest: dict | None) -> Path:
+    numbers = [int(p.name[4:]) for p in _generations(path) if p.name[4:].isdigit()]
+    if manifest:
+        numbers.append(int(manifest["generation"][4:]))
+    gen = path / f"gen-{max(numbers, default=0) + 1:06d}"
+    gen.mkdir()
+    return gen
+
+
+def _clean(path: Path, keep: set[str]) -> None:
+    """Remove generations and temp files no manifest refers to (debris of killed builds)."""
+    for gen in _generations(path):
+        if gen.name not in keep:
+            shutil.rmtree(gen, ignore_errors=True)
+    for tmp in path.glob(f".{MANIFEST}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def _current_manifest(path: Path) -> dict | None:
+    try:
+        return read_manifest(path)
+    except ErqiSearchError:
+        return None
+
+
+def _write_query_dict(ix, gen: Path) -> None:
+    """Store the compact dictionary that query segmentation needs (see dictionary.py)."""
+    from .dictionary import compact_table, full_segmenter
+
+    with ix.reader() as reader:
+        vocab = set()
+        for fieldname in ("content", "title", "section_words"):
+            vocab.update(t.decode("utf-8") for t in reader.lexicon(fieldname))
+    table = compact_table(full_segmenter(), vocab)
+    (gen / QUERY_DICT).write_bytes(marshal.dumps(table))
+
+
+def _copy_figures(old: Path | None, new, deletes: set[str]) -> None:
+    """Carry the figures of the reports an update keeps into the new generation."""
+    if old is None or not old.is_file():
+        return
+    with open(old, encoding="utf-8") as handle:
+        for line in handle:
+            if json.loads(line)["doc_id"] not in deletes:
+                new.write(line)
+
+
+def _write(ix_dir: Path, results: Iterator[_FileResult], report: BuildReport, files: dict,
+           total: int, progress, warn, deletes: Iterable[str] = (), create: bool = True,
+           old_figures: Path | None = None) -> None:
+    """Write analysed files into the Whoosh index at ``ix_dir`` and commit;
+    stream their figures into ``figures.jsonl`` beside it."""
+    from whoosh import index as windex
+
+    ix = windex.create_in(str(ix_dir), build_schema()) if create else windex.open_dir(str(ix_dir))
+    writer = ix.writer(limitmb=128)
+    deletes = list(deletes)
+    figures = open(ix_dir / FIGURES, "w", encoding="utf-8")
+    try:
+        _copy_figures(old_figures, figures, set(deletes))
+        for doc_id in deletes:
+            writer.delete_by_term("doc_id", doc_id)
+        start, done = time.monotonic(), 0
+        for result in results:
+            done += 1
+            if result.error:
+                warn(f"skipped {result.error.removeprefix('cannot read ')}")
+                report.skipped.append(result.path)
+            for doc in result.docs:
+                writer.add_document(**doc)
+            for figure in result.figures:
+                figures.write(json.dumps(figure, ensure_ascii=False) + "\n")
+            report.passages += len(result.docs)
+            report.characters += result.characters
+            # skipped files are recorded too, so that update and status know them
+            files[result.path] = {
+                "doc_id": result.doc_id,
+                "sha256": result.sha256 or _sha_or_dash(result.path),
+                "size": result.size,
+                "mtime_ns": result.mtime_ns,
+                "passages": len(result.docs),
+                **({"skipped": result.error} if result.error else {}),
+            }
+            if progress:
+                progress(Progress(done, total, report.passages, report.characters, time.monotonic() - start))
+        # with deletions, merge everything so statistics equal a fresh build's
+        writer.commit(optimize=bool(deletes))
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        figures.close()
+    _write_query_dict(ix, ix_dir)
+    ix.close()
+
+
+def _publish(path: Path, gen: Path, sources: list[str], files: dict, report: BuildReport,
+             started: float, previous: dict | None) -> None:
+    report.generation = gen.name
+    report.documents = sum(1 for f in files.values() if "skipped" not in f)
+    report.passages = sum(f["passages"] for f in files.values())
+    report.seconds = round(time.monotonic() - started, 3)
+    manifest = {
+        **expected_identity(),
+        "generation": gen.name,
+        "previous_generation": previous["generation"] if previous else None,
+        "versions": library_versions(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": report.seconds,
+        "documents": report.documents,
+        "passages": report.passages,
+        "sources": sources,
+        "files": files,
+        "generation_files": generation_files(gen),
+    }
+    write_manifest(path, manifest)
+    _clean(path, {gen.name, manifest["previous_generation"] or ""})
+
+
+def _prepare(path) -> Path:
+    path = Path(path) if path is not None else default_index_path()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ErqiSearchError(f"cannot create the index directory {path}: {err.strerror}") from None
+    return path
+
+
+def build_index(sources=None, path=None, *, jobs: int | None = None,
+                progress: Callable[[Progress], None] | None = None,
+                warn: Callable[[str], None] | None = None, lock_wait: float = 0.0) -> BuildReport:
+    """Build a fresh index of ``sources`` (default ``seeds/``) at ``path`` and
+    publish it atomically, replacing any index there."""
+    started = time.monotonic()
+    warn = warn or (lambda message: None)
+    path = _prepare(path)
+    sources = [os.path.realpath(s) for s in (sources or DEFAULT_SOURCES)]
+    with IndexLock(path, lock_wait):
+        previous = _current_manifest(path)
+        _clean(path, {previous["generation"], previous.get("previous_generation") or ""} if previous else set())
+        items = _scan(sources, warn)
+        gen = _new_generation(path, previous)
+        report = BuildReport(str(path), gen.name, 0, 0, added=[i[2] for i in items])
+        files: dict = {}
+        _write(gen, analyze_files(items, jobs or os.cpu_count() or 1), report, files, len(items), progress, warn)
+        _publish(path, gen, sources, files, report, started, previous)
+    return report
+
+
+def rebuild_index(path=None, **options) -> BuildReport:
+    """Rebuild from the sources recorded in the index's manifest."""
+    path = Path(path) if path is not None else default_index_path()
+    manifest = read_manifest(path)
+    return build_index(manifest["sources"], path, **options)
+
+
+def update_index(path=None, sources=None, *, jobs: int | None = None, progress=None, warn=None,
+                 lock_wait: float = 0.0) -> BuildReport:
+    """Bring the index up to date with its sources: add new and changed files,
+    delete removed ones, leave the rest; publish atomically."""
+    started = time.monotonic()
+    warn = warn or (lambda message: None)
+    path = Path(path) if path is not None else default_index_path()
+    with IndexLock(_prepare(path), lock_wait):
+        manifest = read_manifest(path)
+        sources = [os.path.realpath(s) for s in sources] if sources else manifest["sources"]
+        _clean(path, {manifest["generation"], manifest.get("previous_generation") or ""})
+        items = _scan(sources, warn)
+        recorded = manifest["files"]
+        added, changed, unchanged = _changed_files(items, recorded)
+        scanned = {i[0] for i in items}
+        removed = [p for p in recorded if p not in scanned]
+        report = BuildReport(str(path), manifest["generation"], manifest["documents"], manifest["passages"],
+                             added=[i[2] for i in added], changed=[i[2] for i in changed],
+                             removed=[recorded[p]["doc_id"] for p in removed], unchanged=unchanged)
+        if not (added or changed or removed):
+            return report
+        gen = _new_generation(path, manifest)
+        old = path / manifest["generation"]
+        for file in old.iterdir():
+            if file.is_file() and not file.name.endswith("LOCK") and file.name not in (QUERY_DICT, FIGURES):
+                os.link(file, gen / file.name)
+        files = {p: f for p, f in recorded.items() if p in scanned}
+        deletes = [recorded[p]["doc_id"] for p in removed] + [recorded[i[0]]["doc_id"] for i in changed]
+        for p in removed:
+            files.pop(p, None)
+        work = changed + added
+        report.passages = 0
+        _write(gen, analyze_files(work, jobs or os.cpu_count() or 1), report, files, len(work), progress,
+               warn, deletes=deletes, create=False, old_figures=old / FIGURES)
+        _publish(path, gen, sources, files, report, started, manifest)
+    return report
+
+
+def index_status(path=None) -> IndexStatus:
+    """Counts, size, versions and staleness of the index at ``path``."""
+    path = Path(path) if path is not None else default_index_path()
+    manifest = read_manifest(path)
+    gen = path / manifest["generation"]
+    size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
+    items = _scan(manifest["sources"], lambda message: None)
+    added, changed, _ = _changed_files(items, manifest["files"])
+    scanned = {i[0] for i in items}
+    stale = [i[0] for i in added + changed] + [p for p in manifest["files"] if p not in scanned]
+    return IndexStatus(
+        path=str(path),
+        generation=manifest["generation"],
+        documents=manifest["documents"],
+        passages=manifest["passages"],
+        size_bytes=size,
+        built_at=manifest["built_at"],
+        build_seconds=manifest["build_seconds"],
+        versions={**manifest["versions"], "analyzer": manifest["analyzer_version"],
+                  "dictionary": manifest["dictionary_hash"], "format": manifest["format_version"]},
+        sources=manifest["sources"],
+        stale=stale,
+    )
+
+
+__all__ = [
+    "BuildReport", "IndexStatus", "Progress", "IndexLock", "FORMAT_VERSION",
+    "build_index", "update_index", "rebuild_index", "index_status", "default_index_path",
+]

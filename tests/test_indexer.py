@@ -1,0 +1,195 @@
+"""Index lifecycle (issue 5): build, update, rebuild, manifest, locking, processes."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from erqi_search.errors import IndexCorrupt, IndexLocked, IndexNotFound, IndexVersionMismatch
+from erqi_search.indexer import IndexLock, build_index, index_status, rebuild_index, update_index
+from erqi_search.search import open_index
+
+from .conftest import ROOT, SEEDS
+
+QUERIES = ["大气污染防治", "安置房 回迁", "GDP", '"临时党支部"', "建设 year:2017", "温暖二七", "道路"]
+
+
+def answers(path, queries=QUERIES):
+    with open_index(path) as index:
+        return {q: [h.passage_id for h in index.search(q, limit=20).hits] for q in queries}
+
+
+def copy_seeds(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for f in SEEDS.iterdir():
+        shutil.copy(f, dest / f.name)
+    return dest
+
+
+def test_build_writes_manifest_and_status(tmp_path):
+    path = tmp_path / "ix"
+    seen = []
+    report = build_index([SEEDS], path, jobs=1, progress=seen.append)
+    assert (report.documents, report.passages) == (5, report.passages) and report.passages > 100
+    assert seen[-1].files_done == seen[-1].files_total == 5
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    for key in ("format_version", "analyzer_version", "dictionary_hash", "versions", "built_at", "files"):
+        assert key in manifest
+    assert "\\u" not in (path / "manifest.json").read_text(encoding="utf-8")  # Chinese unescaped
+    status = index_status(path)
+    assert status.documents == 5 and status.passages == report.passages and status.stale == []
+    assert status.size_bytes > 0 and "whoosh" in status.versions and "jieba" in status.versions
+
+
+def test_update_equals_fresh_build(tmp_path):
+    src = copy_seeds(tmp_path / "src")
+    path = tmp_path / "ix"
+    build_index([src], path, jobs=1)
+    # change one file, remove one, add one
+    changed = src / "002_3f13d9cc05edbc24.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\n新增段落:二七区推进智慧城管平台建设,成效显著。\n",
+                       encoding="utf-8")
+    (src / "003_48a90a0ac8a58bc6.txt").unlink()
+    (src / "005_new.txt").write_text("二七区2021年道路建设\n\n全年新建道路30条,完成望桥路等道路改造。\n", encoding="utf-8")
+    report = update_index(path, jobs=1)
+    assert report.added == ["005_new"]
+    assert report.changed == ["002_3f13d9cc05edbc24"]
+    assert report.removed == ["003_48a90a0ac8a58bc6"]
+    assert report.unchanged == 3
+    fresh = tmp_path / "fresh"
+    build_index([src], fresh, jobs=1)
+    # Same matches and the same scores to within Whoosh's one-byte field-length
+    # encoding (merged segments sum the encoded lengths, a fresh build the exact ones).
+    with open_index(path) as updated, open_index(fresh) as built:
+        for q in QUERIES + ["智慧城管", "望桥路"]:
+            a = {h.passage_id: h.score for h in updated.search(q, limit=1000).hits}
+            b = {h.passage_id: h.score for h in built.search(q, limit=1000).hits}
+            assert a.keys() == b.keys() and a
+            assert all(abs(a[k] - b[k]) <= 0.01 * b[k] for k in a)
+    assert index_status(path).stale == []
+    assert update_index(path, jobs=1).added == []  # nothing to do the second time
+
+
+def test_parallel_and_single_process_builds_are_identical(tmp_path):
+    build_index([SEEDS], tmp_path / "one", jobs=1)
+    build_index([SEEDS], tmp_path / "two", jobs=2)
+    assert answers(tmp_path / "one") == answers(tmp_path / "two")
+    with open_index(tmp_path / "one") as a, open_index(tmp_path / "two") as b:
+        assert list(a._searcher().all_stored_fields()) == list(b._searcher().all_stored_fields())
+
+
+def test_rebuild_uses_recorded_sources_and_swaps_generation(tmp_path):
+    path = tmp_path / "ix"
+    build_index([SEEDS], path, jobs=1)
+    first = json.loads((path / "manifest.json").read_text())["generation"]
+    report = rebuild_index(path, jobs=1)
+    assert report.generation != first and report.documents == 5
+    assert (path / first).is_dir()  # the previous generation stays for searches in flight
+
+
+def test_missing_index_is_an_error(tmp_path):
+    with pytest.raises(IndexNotFound, match="erqi-search index build --index"):
+        open_index(tmp_path / "nowhere")
+
+
+def test_manifest_mismatch_asks_for_rebuild(tmp_path):
+    path = tmp_path / "ix"
+    build_index([SEEDS], path, jobs=1)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["analyzer_version"] = "0"
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexVersionMismatch, match="erqi-search index rebuild --index"):
+        open_index(path)
+    manifest["analyzer_version"], manifest["format_version"] = "2", 99
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexVersionMismatch, match="newer"):
+        open_index(path)
+    (path / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        open_index(path)
+
+
+def test_held_lock_and_stale_lock(tmp_path):
+    path = tmp_path / "ix"
+    path.mkdir()
+    with IndexLock(path):
+        with pytest.raises(IndexLocked, match=f"pid {os.getpid()}"):
+            build_index([SEEDS], path, jobs=1)
+        started = time.monotonic()
+        with pytest.raises(IndexLocked):
+            build_index([SEEDS], path, jobs=1, lock_wait=0.5)
+        assert 0.4 < time.monotonic() - started < 5
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (path / ".lock").write_text(f"{dead.stdout.strip()} host\n")
+    assert build_index([SEEDS], path, jobs=1).documents == 5  # a dead owner's lock is cleared
+
+
+def _big_corpus(tmp_path: Path, copies: int) -> Path:
+    src = tmp_path / "big"
+    src.mkdir()
+    for i in range(copies):
+        for f in SEEDS.iterdir():
+            shutil.copy(f, src / f"{i:03d}_{f.name}")
+    return src
+
+
+BUILD = "import sys; from erqi_search.indexer import build_index; build_index([sys.argv[1]], sys.argv[2], jobs=2)"
+
+
+@pytest.mark.slow
+def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path):
+    path = tmp_path / "ix"
+    build_index([SEEDS], path, jobs=1)
+    before = answers(path)
+    big = _big_corpus(tmp_path, 40)
+    proc = subprocess.Popen([sys.executable, "-c", BUILD, str(big), str(path)], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while not any(p.name != "gen-000001" for p in path.glob("gen-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert answers(path) == before  # the published index is untouched
+    report = build_index([SEEDS], path, jobs=1)  # and the next build recovers by itself
+    assert report.documents == 5 and not (path / ".lock").exists()
+    assert sorted(p.name for p in path.glob("gen-*")) == ["gen-000001", report.generation]
+
+
+@pytest.mark.slow
+def test_search_from_another_process_during_rebuild(tmp_path):
+    path = tmp_path / "ix"
+    build_index([SEEDS], path, jobs=1)
+    expected = answers(path)
+    big = _big_corpus(tmp_path, 20)
+    # the rebuild indexes copies of the seeds: every seed passage is still found
+    proc = subprocess.Popen([sys.executable, "-c", BUILD, str(big), str(path)], cwd=ROOT)
+    checks = 0
+    while proc.poll() is None:
+        got = answers(path)
+        generation = json.loads((path / "manifest.json").read_text())["generation"]
+        if generation == "gen-000001":
+            assert got == expected
+        else:
+            assert all(got[q] for q in QUERIES)
+        checks += 1
+    assert proc.returncode == 0 and checks > 0
+    assert all(answers(path)[q] for q in QUERIES)
+
+
+def test_parallel_build_keeps_every_file_of_many_batches(tmp_path):
+    """More files than batches in flight: none may be lost between batches."""
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(70):
+        (src / f"r{i:03d}.txt").write_text(f"报告{i}\n\n二七区第{i}号段落,推进项目建设取得成效,编号{i}。\n",
+                                           encoding="utf-8")
+    report = build_index([src], tmp_path / "ix", jobs=2)
+    assert report.documents == 70
+    with open_index(tmp_path / "ix") as index:
+        assert index.search("编号", limit=1000).total == 70
