@@ -1,0 +1,201 @@
+"""Highlights, snippets and output formats (text with colour, HTML, JSON).
+
+Highlights are found on the normalised text, so a traditional-form or
+full-width occurrence is marked too; offsets point into the original.
+
+>>> text = "全区空气质量综合指数持续改善,PM2.5年累积浓度84微克。"
+>>> spans = highlight_spans(text, ["空气质量", "pm2.5"])
+>>> [text[s:e] for s, e in spans]
+['空气质量', 'PM2.5']
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+from .analysis import normalize
+
+SNIPPET_MIN = 80
+SNIPPET_MAX = 160
+_BOUNDARY = re.compile(r"[。！？!?；;\n]|[，,、：:]")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+
+
+def highlight_spans(text: str, terms) -> list[tuple[int, int]]:
+    """``(start, end)`` of every occurrence of every (normalised) term, merged."""
+    norm, origin = normalize(text)
+    found = []
+    for term in terms:
+        if not term:
+            continue
+        start = norm.find(term)
+        while start >= 0:
+            end = start + len(term)
+            found.append((start, end) if origin is None else (origin[start], origin[end - 1] + 1))
+            start = norm.find(term, start + 1)
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(found):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _cut_points(text: str) -> list[int]:
+    """Offsets where a snippet may start or end: after sentence and clause marks."""
+    return [0] + [m.end() for m in _BOUNDARY.finditer(text)] + [len(text)]
+
+
+def snippet_window(text: str, spans: list[tuple[int, int]], terms=()) -> tuple[int, int]:
+    """The best window of about SNIPPET_MIN-SNIPPET_MAX characters: the one
+    covering the most distinct matched terms, then the most matches, cut at
+    sentence or clause boundaries where possible.
+
+    >>> snippet_window("甲。" * 10, [(4, 5)])
+    (0, 20)
+    """
+    if len(text) <= SNIPPET_MAX:
+        return 0, len(text)
+    points = sorted(set(_cut_points(text)))
+    norm = normalize(text)[0]
+    best, best_key = (0, min(len(text), SNIPPET_MAX)), None
+    starts = [p for p in points if p < len(text)] or [0]
+    for start in starts:
+        ends = [p for p in points if SNIPPET_MIN <= p - start <= SNIPPET_MAX]
+        end = max(ends) if ends else min(len(text), start + SNIPPET_MAX)
+        inside = [(s, e) for s, e in spans if s >= start and e <= end]
+        distinct = len({norm[s:e] for s, e in inside})
+        key = (distinct, len(inside), -start)
+        if best_key is None or key > best_key:
+            best, best_key = (start, end), key
+    return best
+
+
+def make_snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """The snippet text (``…`` where cut) and the highlight spans inside it."""
+    start, end = snippet_window(text, spans)
+    body = text[start:end].strip("\n")
+    lead = len(text[start:end]) - len(text[start:end].lstrip("\n"))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = start + lead - len(prefix)
+    inner = [(max(s, start + lead) - shift, min(e, start + lead + len(body)) - shift)
+             for s, e in spans if e > start + lead and s < start + lead + len(body)]
+    return prefix + body.replace("\n", " ") + suffix, inner
+
+
+# ------------------------------------------------------------------ formats
+
+BOLD_RED = "\x1b[1;31m"
+BOLD = "\x1b[1m"
+DIM = "\x1b[2m"
+RESET = "\x1b[0m"
+
+
+def _marked(text: str, spans, before: str, after: str, escape=lambda s: s) -> str:
+    out, last = [], 0
+    for s, e in spans:
+        out.append(escape(text[last:s]))
+        out.append(before + escape(text[s:e]) + after)
+        last = e
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def hit_to_dict(hit) -> dict:
+    """The JSON form of a hit (the stable contract in docs/usage.md)."""
+    return {
+        "doc_id": hit.doc_id,
+        "passage_id": hit.passage_id,
+        "title": hit.title,
+        "year": hit.year,
+        "date": hit.date,
+        "section": hit.section,
+        "section_path": list(hit.section_path),
+        "keywords": list(hit.keywords),
+        "text": hit.text,
+        "snippet": hit.snippet,
+        "highlights": [list(h) for h in hit.highlights],
+        "score": round(hit.score, 4),
+    }
+
+
+def render_json(results) -> str:
+    """One JSON object: query, total, page, hits (and facets when asked)."""
+    data = {
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "hits": [hit_to_dict(h) for h in results.hits],
+    }
+    if results.facets is not None:
+        data["facets"] = results.facets
+    if results.hint:
+        data["hint"] = results.hint
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def render_text(results, color: bool = False) -> str:
+    """One block per hit: rank, title, year, section path (dim), highlighted snippet."""
+    blocks = []
+    first = (results.page - 1) * results.limit
+    for rank, hit in enumerate(results.hits, start=first + 1):
+        year = hit.year if hit.year is not None else "----"
+        head = f"{rank}. {hit.title} ({year})  [{hit.passage_id}]"
+        path = " › ".join(hit.section_path)
+        if color:
+            head = BOLD + head + RESET
+            path = DIM + path + RESET if path else ""
+            body = _marked(hit.snippet, hit.snippet_highlights, BOLD_RED, RESET)
+        else:
+            body = _marked(hit.snippet, hit.snippet_highlights, "[", "]")
+        blocks.append("\n".join(x for x in (head, "   " + path if path else "", "   " + body) if x))
+    if results.facets is not None:
+        blocks.append(render_facets(results.facets))
+    return "\n\n".join(blocks)
+
+
+def render_facets(facets: dict) -> str:
+    lines = []
+    for name, counts in facets.items():
+        lines.append(f"{name}: " + ", ".join(f"{k} ({v})" for k, v in counts.items()))
+    return "\n".join(lines)
+
+
+_CSS = """body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:52rem;margin:2rem auto;
+padding:0 1rem;color:#222;line-height:1.6}h1{font-size:1.3rem}.hit{margin:1.2rem 0;padding-bottom:.8rem;
+border-bottom:1px solid #eee}.meta{color:#666;font-size:.9rem}.path{color:#888;font-size:.85rem}
+mark{background:#ffe58f;padding:0 1px}.facets{font-size:.9rem;color:#444}"""
+
+
+def render_html(results) -> str:
+    """A self-contained page (inline CSS) with the query, facets and hits."""
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>erqi-search: {esc(results.query)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(results.query)}</h1>",
+        f'<p class="meta">{results.total} 条结果 (results), 第 {results.page} 页 (page)</p>',
+    ]
+    if results.hint:
+        parts.append(f'<p class="meta">{esc(results.hint)}</p>')
+    if results.facets is not None:
+        parts.append('<div class="facets">')
+        for name, counts in results.facets.items():
+            items = ", ".join(f"{esc(str(k))} ({v})" for k, v in counts.items())
+            parts.append(f"<p><b>{esc(name)}</b>: {items}</p>")
+        parts.append("</div>")
+    for hit in results.hits:
+        year = hit.year if hit.year is not None else ""
+        parts.append('<div class="hit">')
+        parts.append(f'<div class="meta"><b>{esc(hit.title)}</b> {year} · {esc(hit.passage_id)}</div>')
+        if hit.section_path:
+            parts.append(f'<div class="path">{esc(" › ".join(hit.section_path))}</div>')
+        parts.append(f"<p>{_marked(hit.snippet, hit.snippet_highlights, '<mark>', '</mark>', esc)}</p>")
+        parts.append("</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
