@@ -1,0 +1,403 @@
+"""The ``erqi-search`` command: parses arguments, calls the library, prints.
+
+Results go to stdout; progress, warnings, summaries and errors to stderr.
+Exit codes: 0 success (also when nothing is found), 1 runtime failure,
+2 usage or query syntax error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ErqiSearchError
+
+FORMATS = click.Choice(["text", "json", "html"])
+
+
+class _Group(click.Group):
+    """Turns every :class:`ErqiSearchError` into one line on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ErqiSearchError as err:
+            click.echo(f"Error: {err}", err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted", err=True)
+            ctx.exit(130)
+        except OSError as err:
+            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+            click.echo(f"Error: {err.strerror or err}{where}", err=True)
+            ctx.exit(1)
+
+
+def _index_option(func):
+    return click.option(
+        "--index", "index_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Index directory (default: $ERQI_SEARCH_INDEX or ./index).",
+    )(func)
+
+
+def _jobs_quiet(func):
+    func = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+                        help="Worker processes for analysis (default: all cores).")(func)
+    return click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")(func)
+
+
+def _resolve(index_path: Path | None) -> tuple[Path, bool]:
+    """The index path, and whether it is the default one (which may build itself)."""
+    from .schema import default_index_path
+
+    if index_path is not None:
+        return index_path, False
+    return default_index_path(), not os.environ.get("ERQI_SEARCH_INDEX")
+
+
+def _open(index_path: Path | None):
+    """Open the index; the default index builds itself from ./seeds on first use."""
+    from .schema import DEFAULT_SOURCES, require_index
+    from .search import open_index
+
+    path, is_default = _resolve(index_path)
+    if is_default and not (path / "manifest.json").exists() and Path(DEFAULT_SOURCES[0]).is_dir():
+        from .indexer import build_index
+
+        click.echo(f"No index yet: building {path}/ from {DEFAULT_SOURCES[0]}/ (first use) ...", err=True)
+        build_index(DEFAULT_SOURCES, path, warn=_warn)
+    else:
+        require_index(path)
+    return open_index(path)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+class _ProgressLine:
+    """Progress on stderr (files, passages, rate, ETA), only on a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.2 and p.files_done < p.files_total):
+            return
+        self.last = now
+        rate = p.files_done / p.elapsed if p.elapsed > 0 else 0.0
+        eta = (p.files_total - p.files_done) / rate if rate > 0 else 0.0
+        click.echo(
+            f"\r{p.files_done}/{p.files_total} files · {p.passages} passages · "
+            f"{p.characters / max(p.elapsed, 1e-9) / 1000:.0f}k chars/s · ETA {eta:.0f}s   ",
+            err=True, nl=False,
+        )
+
+    def done(self) -> None:
+        if self.enabled:
+            click.echo("", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="erqi-search")
+def main():
+    """Full-text search for Chinese policy reports.
+
+    \b
+    Quick start (searches ./seeds, building ./index on first use):
+      erqi-search search 大气污染防治
+    """
+
+
+# ------------------------------------------------------------------ search
+
+@main.command()
+@click.argument("query")
+@_index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Hits per page.")
+@click.option("--page", "-p", type=click.IntRange(1), default=1, show_default=True, help="Page of hits, from 1.")
+@click.option("--year", "-y", type=int, default=None, help="Only passages of this year.")
+@click.option("--section", "-s", default=None, help="Only passages under headings with these words.")
+@click.option("--format", "-f", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--facets", is_flag=True, help="Count hits by year and top-level section.")
+@click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR, or when stdout is not a terminal).")
+def search(query, index_path, limit, page, year, section, fmt, facets, no_color):
+    """Search passages for QUERY (see docs/query-syntax.md)."""
+    from .present import render_html, render_json, render_text
+
+    started = time.monotonic()
+    with _open(index_path) as index:
+        results = index.search(query, year=year, section=section, limit=limit, page=page, facets=facets)
+    if fmt == "json":
+        click.echo(render_json(results))
+    elif fmt == "html":
+        click.echo(render_html(results))
+    elif results.hits or results.facets:
+        color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+        click.echo(render_text(results, color=color))
+    if results.hint:
+        click.echo(results.hint, err=True)
+    found = "no results" if not results.total else f"{results.total} result{'s' if results.total > 1 else ''}"
+    click.echo(f"{found}, page {results.page}, {len(results.hits)} shown ({time.monotonic() - started:.3f}s)",
+               err=True)
+
+
+# -------------------------------------------------------------------- show
+
+@main.command()
+@click.argument("ident", metavar="ID")
+@_index_option
+@click.option("--context", "-C", type=click.IntRange(0, 20), default=1, show_default=True,
+              help="Neighbouring passages shown around a passage.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def show(ident, index_path, context, fmt):
+    """Print a passage (with its neighbours) or a whole report, by ID."""
+    with _open(index_path) as index:
+        passage = index.passage(ident)
+        if passage is not None:
+            siblings = index.document(passage.doc_id)
+            lo, hi = max(0, passage.ordinal - 1 - context), passage.ordinal + context
+            shown, focus = siblings[lo:hi], passage.passage_id
+        else:
+            shown, focus = index.document(ident), None
+    if not shown:
+        raise ErqiSearchError(f"no passage or report with id {ident!r}; ids are shown by search and inspect")
+    if fmt == "json":
+        click.echo(json.dumps([_passage_dict(p) for p in shown], ensure_ascii=False, indent=2))
+        return
+    first = shown[0]
+    click.echo(f"{first.title} ({first.year if first.year is not None else '----'})  [{first.doc_id}]")
+    for p in shown:
+        marker = ">>" if p.passage_id == focus else "  "
+        click.echo(f"\n{marker} [{p.passage_id}] {' › '.join(p.section_path)}")
+        for line in p.text.splitlines():
+            click.echo(f"   {line}")
+
+
+def _passage_dict(p) -> dict:
+    return {
+        "doc_id": p.doc_id, "passage_id": p.passage_id, "title": p.title, "year": p.year,
+        "date": p.date, "section_path": list(p.section_path), "keywords": list(p.keywords),
+        "key_terms": list(p.key_terms), "text": p.text,
+    }
+
+
+# ------------------------------------------------------------------- index
+
+@main.group()
+def index():
+    """Build, update, rebuild and inspect the index."""
+
+
+@index.command("build")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@_index_option
+@_jobs_quiet
+def index_build(sources, index_path, jobs, quiet):
+    """Build the index from SOURCES (files or directories; default: seeds/)."""
+    from .indexer import build_index
+
+    path, _ = _resolve(index_path)
+    progress = _ProgressLine(quiet)
+    report = build_index(list(sources) or None, path, jobs=jobs, progress=progress, warn=_warn)
+    progress.done()
+    _summary(report, quiet, "built")
+
+
+@index.command("update")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@_index_option
+@_jobs_quiet
+def index_update(sources, index_path, jobs, quiet):
+    """Add new and changed files, delete removed ones (default: the index's sources)."""
+    from .indexer import update_index
+
+    path, _ = _resolve(index_path)
+    progress = _ProgressLine(quiet)
+    report = update_index(path, list(sources) or None, jobs=jobs, progress=progress, warn=_warn)
+    progress.done()
+    for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        for doc_id in ids:
+            click.echo(f"{label}: {doc_id}")
+    if not (report.added or report.changed or report.removed):
+        click.echo("index is up to date", err=True)
+    _summary(report, quiet, "updated")
+
+
+@index.command("rebuild")
+@_index_option
+@_jobs_quiet
+def index_rebuild(index_path, jobs, quiet):
+    """Rebuild from the recorded sources into a new generation, swapped in atomically."""
+    from .indexer import rebuild_index
+
+    path, _ = _resolve(index_path)
+    progress = _ProgressLine(quiet)
+    report = rebuild_index(path, jobs=jobs, progress=progress, warn=_warn)
+    progress.done()
+    _summary(report, quiet, "rebuilt")
+
+
+def _summary(report, quiet: bool, verb: str) -> None:
+    if not quiet:
+        skipped = f", {len(report.skipped)} files skipped" if report.skipped else ""
+        click.echo(f"{verb} {report.path}: {report.documents} reports, {report.passages} passages"
+                   f"{skipped} ({report.seconds:.1f}s)", err=True)
+
+
+@index.command("status")
+@_index_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def index_status(index_path, fmt):
+    """Counts, size, build time, versions, and whether the sources changed."""
+    from dataclasses import asdict
+
+    from .indexer import index_status as status_of
+
+    path, _ = _resolve(index_path)
+    status = status_of(path)
+    if fmt == "json":
+        click.echo(json.dumps(asdict(status), ensure_ascii=False, indent=2))
+        return
+    versions = ", ".join(f"{k} {v}" for k, v in status.versions.items())
+    click.echo(f"index:      {status.path} ({status.generation})")
+    click.echo(f"reports:    {status.documents}")
+    click.echo(f"passages:   {status.passages}")
+    click.echo(f"size:       {status.size_bytes / 1e6:.1f} MB")
+    click.echo(f"built:      {status.built_at} in {status.build_seconds:.1f}s")
+    click.echo(f"versions:   {versions}")
+    click.echo(f"sources:    {', '.join(status.sources)}")
+    state = "up to date" if not status.stale else f"{len(status.stale)} files changed; run: erqi-search index update"
+    click.echo(f"sources:    {state}")
+
+
+# ----------------------------------------------------------------- inspect
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def inspect(paths, fmt):
+    """Show the passages of files or directories as they will be indexed."""
+    from .errors import UnreadableReport
+    from .ingest import find_report_files, read_report
+
+    reports, skipped = [], 0
+    for path, meta in find_report_files(paths, warn=_warn):
+        try:
+            reports.append(read_report(path, meta))
+        except UnreadableReport as err:
+            _warn(f"skipped {str(err).removeprefix('cannot read ')}")
+            skipped += 1
+    if fmt == "json":
+        data = [{"doc_id": r.doc_id, "title": r.title, "year": r.year, "date": r.date, "source": r.source,
+                 "passages": [_passage_dict(p) for p in r.passages]} for r in reports]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            click.echo(f"== {r.doc_id}  {r.title}  ({r.year if r.year is not None else '----'}) {r.date}".rstrip())
+            for p in r.passages:
+                meta = " | ".join(x for x in (" › ".join(p.section_path), "关键词: " + "、".join(p.keywords)
+                                              if p.keywords else "", "terms: " + "、".join(p.key_terms)) if x)
+                click.echo(f"[{p.passage_id}] {meta}")
+                click.echo("   " + p.text.replace("\n", "\n   "))
+    click.echo(f"{len(reports)} reports, {sum(len(r.passages) for r in reports)} passages"
+               + (f", {skipped} files skipped" if skipped else ""), err=True)
+
+
+# ---------------------------------------------------------------- keywords
+
+@main.command()
+@_index_option
+@click.option("--year", "-y", type=int, default=None, help="Only passages of this year.")
+@click.option("--limit", "-n", type=click.IntRange(1), default=20, show_default=True, help="How many.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def keywords(index_path, year, limit, fmt):
+    """The corpus's top 关键词 and extracted key terms."""
+    with _open(index_path) as index:
+        rows = index.keywords(year=year, limit=limit)
+    if fmt == "json":
+        click.echo(json.dumps([{"term": t, "passages": n, "kind": k} for t, n, k in rows], ensure_ascii=False))
+        return
+    for term, n, kind in rows:
+        click.echo(f"{n:6d}  {term}  ({kind})")
+
+
+# ----------------------------------------------------- figures and trends
+
+@main.command()
+@click.argument("indicator")
+@_index_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True)
+def figures(indicator, index_path, fmt):
+    """Figures for INDICATOR by year (地区生产总值, GDP, 优良天数, ...)."""
+    import csv
+
+    from .figures import Figure
+
+    with _open(index_path) as index:
+        rows = index.figures(indicator)
+    columns = list(Figure.__dataclass_fields__)
+    if fmt == "json":
+        click.echo(json.dumps([f.as_dict() for f in rows], ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for f in rows:
+            writer.writerow([getattr(f, c) for c in columns])
+    else:
+        for f in rows:
+            value = f"{f.value:g}{f.unit}{f.approx}"
+            year = f.year if f.year is not None else "----"
+            click.echo(f"{year}  {value:>14}  {f.kind:<6}  {f.period or '-':<8}  {f.indicator}  [{f.passage_id}]")
+            click.echo(f"      {f.text}")
+    click.echo(f"{len(rows)} figures", err=True)
+
+
+@main.command()
+@click.argument("term")
+@_index_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def trend(term, index_path, fmt):
+    """How often TERM occurs per year: passages and per 1,000 passages, with bars."""
+    with _open(index_path) as index:
+        rows = index.trend(term)
+    if fmt == "json":
+        click.echo(json.dumps([{"year": y, "passages": n, "per_1000": round(r, 2)} for y, n, r in rows],
+                              ensure_ascii=False))
+        return
+    top = max((r for _, _, r in rows), default=0) or 1
+    for year, n, rate in rows:
+        click.echo(f"{year}  {n:6d}  {rate:7.1f}‰  {'█' * round(30 * rate / top)}")
+
+
+@main.command()
+@click.argument("year_a", type=int)
+@click.argument("year_b", type=int)
+@_index_option
+@click.option("--limit", "-n", type=click.IntRange(1), default=10, show_default=True, help="Terms per list.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def compare(year_a, year_b, index_path, limit, fmt):
+    """关键词 and key terms that rose and fell from YEAR_A to YEAR_B (per 1,000 passages)."""
+    with _open(index_path) as index:
+        result = index.compare(year_a, year_b, limit=limit)
+    if fmt == "json":
+        click.echo(json.dumps({k: [{"term": t, str(year_a): round(a, 2), str(year_b): round(b, 2)}
+                                   for t, a, b in v] for k, v in result.items()}, ensure_ascii=False))
+        return
+    for label, rows in (("rose", result["rose"]), ("fell", result["fell"])):
+        click.echo(f"{label}:")
+        for term, a, b in rows:
+            click.echo(f"  {term:<16} {a:7.1f}‰ → {b:7.1f}‰")
+
+
+if __name__ == "__main__":
+    main()
