@@ -206,9 +206,7 @@ def index_build(sources, index_path, jobs, quiet):
     from .indexer import build_index
 
     path, _ = _resolve(index_path)
-    progress = _ProgressLine(quiet)
-    report = build_index(list(sources) or None, path, jobs=jobs, progress=progress, warn=_warn)
-    progress.done()
+    report = _with_progress(quiet, build_index, list(sources) or None, path, jobs=jobs)
     _summary(report, quiet, "built")
 
 
@@ -221,9 +219,7 @@ def index_update(sources, index_path, jobs, quiet):
     from .indexer import update_index
 
     path, _ = _resolve(index_path)
-    progress = _ProgressLine(quiet)
-    report = update_index(path, list(sources) or None, jobs=jobs, progress=progress, warn=_warn)
-    progress.done()
+    report = _with_progress(quiet, update_index, path, list(sources) or None, jobs=jobs)
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for doc_id in ids:
             click.echo(f"{label}: {doc_id}")
@@ -240,10 +236,16 @@ def index_rebuild(index_path, jobs, quiet):
     from .indexer import rebuild_index
 
     path, _ = _resolve(index_path)
-    progress = _ProgressLine(quiet)
-    report = rebuild_index(path, jobs=jobs, progress=progress, warn=_warn)
-    progress.done()
+    report = _with_progress(quiet, rebuild_index, path, jobs=jobs)
     _summary(report, quiet, "rebuilt")
+
+
+def _with_progress(quiet: bool, work, *args, **kwargs):
+    """Run an index command with a progress line on stderr and warnings for skipped files."""
+    progress = _ProgressLine(quiet)
+    report = work(*args, progress=progress, warn=_warn, **kwargs)
+    progress.done()
+    return report
 
 
 def _summary(report, quiet: bool, verb: str) -> None:

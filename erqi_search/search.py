@@ -17,11 +17,12 @@ import struct
 import threading
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .dictionary import Segmenter
 from .errors import ErqiSearchError, IndexCorrupt
+from .passages import Passage
 from .present import highlight_spans, make_snippet
 from .query import QueryCompiler, parse
 from .schema import FIGURES, QUERY_DICT, check_generation, command_hint, read_manifest
@@ -67,25 +68,8 @@ class SearchResults:
     limit: int = 10
 
 
-@dataclass
-class Passage:
-    """A stored passage, as :meth:`Index.passage` returns it."""
-
-    doc_id: str
-    passage_id: str
-    ordinal: int
-    title: str
-    year: int | None
-    date: str
-    section_path: tuple[str, ...]
-    keywords: tuple[str, ...]
-    key_terms: tuple[str, ...]
-    text: str
-    source: str = ""
-    extra: dict = field(default_factory=dict)
-
-
 def _passage(stored: dict) -> Passage:
+    """The :class:`~erqi_search.passages.Passage` a stored document was made from."""
     return Passage(
         doc_id=stored["doc_id"],
         passage_id=stored["passage_id"],
@@ -93,11 +77,13 @@ def _passage(stored: dict) -> Passage:
         title=stored.get("title", ""),
         year=stored.get("year"),
         date=stored.get("date", ""),
+        region=stored.get("region", ""),
+        source=stored.get("source", ""),
         section_path=tuple(stored.get("section_path") or ()),
         keywords=tuple(stored.get("keywords") or ()),
         key_terms=tuple(stored.get("key_terms") or ()),
         text=stored.get("content", ""),
-        source=stored.get("source", ""),
+        span=tuple(stored.get("span") or (0, 0)),
     )
 
 

@@ -142,13 +142,18 @@ def _big_corpus(tmp_path: Path, copies: int) -> Path:
 BUILD = "import sys; from erqi_search.indexer import build_index; build_index([sys.argv[1]], sys.argv[2], jobs=2)"
 
 
-@pytest.mark.slow
-def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path):
+def _seed_index_then_big_build(tmp_path, copies):
+    """A seed index, its answers, and a running build of many seed copies into it."""
     path = tmp_path / "ix"
     build_index([SEEDS], path, jobs=1)
     before = answers(path)
-    big = _big_corpus(tmp_path, 40)
-    proc = subprocess.Popen([sys.executable, "-c", BUILD, str(big), str(path)], cwd=ROOT)
+    big = _big_corpus(tmp_path, copies)
+    return path, before, subprocess.Popen([sys.executable, "-c", BUILD, str(big), str(path)], cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path):
+    path, before, proc = _seed_index_then_big_build(tmp_path, copies=40)
     deadline = time.monotonic() + 60
     while not any(p.name != "gen-000001" for p in path.glob("gen-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -163,12 +168,8 @@ def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path):
 
 @pytest.mark.slow
 def test_search_from_another_process_during_rebuild(tmp_path):
-    path = tmp_path / "ix"
-    build_index([SEEDS], path, jobs=1)
-    expected = answers(path)
-    big = _big_corpus(tmp_path, 20)
     # the rebuild indexes copies of the seeds: every seed passage is still found
-    proc = subprocess.Popen([sys.executable, "-c", BUILD, str(big), str(path)], cwd=ROOT)
+    path, expected, proc = _seed_index_then_big_build(tmp_path, copies=20)
     checks = 0
     while proc.poll() is None:
         got = answers(path)
