@@ -41,6 +41,7 @@ from .schema import (
     MANIFEST,
     QUERY_DICT,
     build_schema,
+    compact_codec,
     default_index_path,
     generation_files,
     expected_identity,
@@ -336,7 +337,7 @@ def _write(ix_dir: Path, results: Iterator[_FileResult], report: BuildReport, fi
     from whoosh import index as windex
 
     ix = windex.create_in(str(ix_dir), build_schema()) if create else windex.open_dir(str(ix_dir))
-    writer = ix.writer(limitmb=128)
+    writer = ix.writer(limitmb=128, codec=compact_codec())
     deletes = list(deletes)
     figures = open(ix_dir / FIGURES, "w", encoding="utf-8")
     try:

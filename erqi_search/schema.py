@@ -18,14 +18,16 @@ import sys
 from array import array
 from pathlib import Path
 
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.formats import Format, Positions
+from whoosh.matching import ListMatcher
 
 from . import __version__
 from .analysis import ANALYZER_VERSION, ErqiAnalyzer, PreAnalyzed, grams, normalize_text, tokenize
 from .dictionary import dictionary_hash
 from .errors import IndexCorrupt, IndexNotFound, IndexVersionMismatch
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: CompactCodec (format-2 indexes still read)
 MANIFEST = "manifest.json"
 QUERY_DICT = "query_dict.marshal"
 FIGURES = "figures.jsonl"
@@ -85,6 +87,64 @@ class WeightedFrequency(Format):
             yield word, freq, freq * self.field_boost, b""
 
 
+#: Terms with fewer postings than this keep them inside the term table.
+INLINE_LIMIT = 8
+#: Blocks of this many postings or fewer are not worth compressing.
+SMALL_BLOCK = 4
+
+
+class CompactCodec(W3Codec):
+    """W3 codec writing with :class:`CompactPostingsWriter`. Whoosh pickles the
+    codec into each segment: keep it at ``erqi_search.schema.CompactCodec``."""
+
+    def postings_writer(self, dbfile, byteids=False):
+        return CompactPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                                     compression=self._compression, inlinelimit=self._inlinelimit)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if not terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        ids, weights, values = terminfo.inlined_postings()
+        return _InlineMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
+
+
+class _InlineMatcher(ListMatcher):
+    """Inlined postings; a posting without value bytes reads as ``b""`` (Whoosh's
+    ``ListMatcher`` gives ``""``, which merging rejects)."""
+
+    def value(self):
+        return super().value() or b""
+
+
+class CompactPostingsWriter(W3PostingsWriter):
+    """Two fixes to whoosh-reloaded's postings writer that matter for a bigram field
+    whose terms mostly have a handful of postings: inlining calls a method that
+    does not exist (``set_inline`` for ``set_inlined``), and a block of a few
+    bytes is zlib-compressed anyway, which makes it larger. About 60 bytes of
+    block framing per term are saved."""
+
+    def finish_postings(self):
+        if not self.written() and len(self) < self._inlinelimit:
+            terminfo = self._terminfo
+            terminfo.add_block(self)
+            terminfo.set_inlined(self._ids, self._weights, self._values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+    def _write_block(self, last=False):
+        if len(self._ids) <= SMALL_BLOCK:
+            compression, self._compression = self._compression, 0
+            try:
+                return super()._write_block(last)
+            finally:
+                self._compression = compression
+        return super()._write_block(last)
+
+
+def compact_codec() -> CompactCodec:
+    """The codec every writer of an erqi-search index uses."""
+    return CompactCodec(inlinelimit=INLINE_LIMIT)
 
 
 def build_schema():

@@ -194,3 +194,20 @@ def test_parallel_build_keeps_every_file_of_many_batches(tmp_path):
     assert report.documents == 70
     with open_index(tmp_path / "ix") as index:
         assert index.search("编号", limit=1000).total == 70
+
+
+def test_short_posting_lists_live_in_the_term_table(tmp_path):
+    """The compact codec inlines rare terms' postings and still answers from them."""
+    from whoosh import index as windex
+
+    from erqi_search.schema import INLINE_LIMIT
+
+    report = build_index([SEEDS], tmp_path / "ix", jobs=1)
+    gen = tmp_path / "ix" / report.generation
+    with windex.open_dir(str(gen)).reader() as reader:
+        infos = [(term, reader.term_info("grams", term)) for term in reader.lexicon("grams")]
+        inlined = [term for term, info in infos if info.is_inlined()]
+        assert inlined and all(info.doc_frequency() < INLINE_LIMIT for _, info in infos if info.is_inlined())
+        term = inlined[0]
+        assert list(reader.postings("grams", term).all_ids())  # readable, with values
+        assert reader.postings("grams", term).value()
