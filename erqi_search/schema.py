@@ -27,7 +27,7 @@ from .analysis import ANALYZER_VERSION, ErqiAnalyzer, PreAnalyzed, grams, normal
 from .dictionary import dictionary_hash
 from .errors import IndexCorrupt, IndexNotFound, IndexVersionMismatch
 
-FORMAT_VERSION = 3  # 3: CompactCodec (format-2 indexes still read)
+FORMAT_VERSION = 3  # 3: segments written with CompactCodec
 MANIFEST = "manifest.json"
 QUERY_DICT = "query_dict.marshal"
 FIGURES = "figures.jsonl"
