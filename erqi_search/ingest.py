@@ -132,6 +132,7 @@ _NUM_DOT = re.compile(r"^\d{1,2}[.、．]\s*\S")
 _LIST_ITEM = re.compile(r"^[-*+•·]\s+")
 _BYLINE = re.compile(r"^(记者|通讯员|摄影|编辑|责任编辑|来源)\s|/[文图]$")
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _MARKUP = [
@@ -316,23 +317,28 @@ def parse_html(html: str) -> tuple[str, list[Block]]:
 
 # --------------------------------------------------------------- metadata
 
-def infer_year(title: str, blocks: list[Block]) -> int | None:
+def infer_year(title: str, blocks: list[Block], file_name: str = "") -> int | None:
     """The year a report is about: a year in the title or opening headlines wins,
-    otherwise the most frequent plausible year in the text.
+    then one in the file name, otherwise the most frequent plausible year in
+    the text. Full-width digits count as digits.
 
     >>> infer_year("2018年,二七区高质量发展取得新成绩", [])
     2018
+    >>> speech = Block("para", "现在我代表中华人民共和国国务院向第一届全国人民代表大会第三次会议提出关于"
+    ...                        "１９５５年国家决算和１９５６年国家预算的报告，请予审查。")
+    >>> infer_year("各位代表：", [speech], "1956_全国_报告.txt"), infer_year("各位代表：", [speech])
+    (1956, 1956)
     """
     head = [title]
     for block in blocks[:6]:
         if len(block.text) > 60:
             break
         head.append(block.text)
-    for line in head:
-        m = _YEAR.search(line)
+    for line in head + [file_name]:
+        m = _YEAR.search(line.translate(_FULL_WIDTH_DIGITS))
         if m:
             return int(m.group(1))
-    counts = Counter(int(y) for b in blocks for y in _YEAR.findall(b.text))
+    counts = Counter(int(y) for b in blocks for y in _YEAR.findall(b.text.translate(_FULL_WIDTH_DIGITS)))
     if not counts:
         return None
     return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
@@ -389,7 +395,7 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None)
     return Report(
         doc_id=path.stem,
         title=(meta.get("title") or "").strip() or title,
-        year=int(year_text) if year_text.isdigit() else infer_year(title, blocks),
+        year=int(year_text) if year_text.isdigit() else infer_year(title, blocks, path.name),
         date=(meta.get("date") or "").strip() or infer_date(blocks),
         source=str(path),
         sha256=hashlib.sha256(data).hexdigest(),

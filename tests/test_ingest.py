@@ -103,6 +103,19 @@ def test_metadata_sidecar_overrides(tmp_path):
     assert (r.title, r.year, r.date, r.region) == ("元数据标题", 2019, "2019-03-05", "河南")
 
 
+def test_year_without_metadata_comes_from_the_file_name(tmp_path):
+    """A report copied out of its corpus keeps its year: its headline has none,
+    its text only full-width years about other years."""
+    source = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gov_reports" / "1956_全国_国务院政府工作报告.txt"
+    if not source.is_file():
+        pytest.skip("shared corpus not present")
+    copy = tmp_path / source.name
+    copy.write_bytes(source.read_bytes())
+    assert "１９５５年" in read_report(copy).text and read_report(copy).year == 1956
+    (tmp_path / "报告.txt").write_text("各位代表：\n\n一、１９９８年的工作回顾\n\n今年经济平稳运行。", encoding="utf-8")
+    assert read_report(tmp_path / "报告.txt").year == 1998
+
+
 def test_real_corpus_sample_reads():
     root = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gov_reports"
     if not root.is_dir():
