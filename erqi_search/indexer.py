@@ -337,7 +337,9 @@ def _write(ix_dir: Path, results: Iterator[_FileResult], report: BuildReport, fi
     from whoosh import index as windex
 
     ix = windex.create_in(str(ix_dir), build_schema()) if create else windex.open_dir(str(ix_dir))
-    writer = ix.writer(limitmb=128, codec=compact_codec())
+    # separate files, not one compound file: Whoosh copies a compound file's parts
+    # into memory on every open (a second and a gigabyte on the full corpora)
+    writer = ix.writer(limitmb=128, codec=compact_codec(), compound=False)
     deletes = list(deletes)
     figures = open(ix_dir / FIGURES, "w", encoding="utf-8")
     try:

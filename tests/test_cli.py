@@ -239,7 +239,7 @@ def test_held_lock_exits_1(tmp_path):
 def test_half_written_index_exits_1(tmp_path):
     ix = tmp_path / "ix"
     run("index", "build", SEEDS, "--index", ix, "-q", "-j", "1")
-    for seg in (ix / "gen-000001").glob("*.seg"):
+    for seg in (ix / "gen-000001").glob("*.pst"):  # the postings
         seg.write_bytes(seg.read_bytes()[:100])
     result = run("search", "二七", "--index", ix)
     one_line_error(result, 1)

@@ -112,7 +112,7 @@ def answers(path):
 
 def test_deleted_segment_file_is_named(tmp_path):
     build_index([SEEDS], tmp_path / "ix", jobs=1)
-    next((tmp_path / "ix").glob("gen-*/*.seg")).unlink()
+    next((tmp_path / "ix").glob("gen-*/*.pst")).unlink()
     with pytest.raises(IndexCorrupt, match=r"missing.*erqi-search index rebuild --index"):
         open_index(tmp_path / "ix")
 
