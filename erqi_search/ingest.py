@@ -132,6 +132,7 @@ _NUM_DOT = re.compile(r"^\d{1,2}[.、．]\s*\S")
 _LIST_ITEM = re.compile(r"^[-*+•·]\s+")
 _BYLINE = re.compile(r"^(记者|通讯员|摄影|编辑|责任编辑|来源)\s|/[文图]$")
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_NAME_YEAR = re.compile(r"(?<![0-9A-Za-z])(19[4-9]\d|20\d\d)(?![0-9A-Za-z])")  # not inside a hash
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -326,7 +327,7 @@ def infer_year(title: str, blocks: list[Block], file_name: str = "") -> int | No
     2018
     >>> speech = Block("para", "现在我代表中华人民共和国国务院向第一届全国人民代表大会第三次会议提出关于"
     ...                        "１９５５年国家决算和１９５６年国家预算的报告，请予审查。")
-    >>> infer_year("各位代表：", [speech], "1956_全国_报告.txt"), infer_year("各位代表：", [speech])
+    >>> infer_year("各位代表：", [speech], "1956_全国_报告.txt"), infer_year("各位代表：", [speech], "a2015f.txt")
     (1956, 1956)
     """
     head = [title]
@@ -334,8 +335,8 @@ def infer_year(title: str, blocks: list[Block], file_name: str = "") -> int | No
         if len(block.text) > 60:
             break
         head.append(block.text)
-    for line in head + [file_name]:
-        m = _YEAR.search(line.translate(_FULL_WIDTH_DIGITS))
+    for pattern, line in [(_YEAR, line) for line in head] + [(_NAME_YEAR, file_name)]:
+        m = pattern.search(line.translate(_FULL_WIDTH_DIGITS))
         if m:
             return int(m.group(1))
     counts = Counter(int(y) for b in blocks for y in _YEAR.findall(b.text.translate(_FULL_WIDTH_DIGITS)))

@@ -133,13 +133,13 @@ class CompactPostingsWriter(W3PostingsWriter):
         return super().finish_postings()
 
     def _write_block(self, last=False):
-        if len(self._ids) <= SMALL_BLOCK:
-            compression, self._compression = self._compression, 0
-            try:
-                return super()._write_block(last)
-            finally:
-                self._compression = compression
-        return super()._write_block(last)
+        if len(self._ids) > SMALL_BLOCK:
+            return super()._write_block(last)
+        compression, self._compression = self._compression, 0
+        try:
+            return super()._write_block(last)
+        finally:
+            self._compression = compression
 
 
 def compact_codec() -> CompactCodec:
