@@ -183,19 +183,6 @@ def test_search_from_another_process_during_rebuild(tmp_path):
     assert all(answers(path)[q] for q in QUERIES)
 
 
-def test_parallel_build_keeps_every_file_of_many_batches(tmp_path):
-    """More files than batches in flight: none may be lost between batches."""
-    src = tmp_path / "many"
-    src.mkdir()
-    for i in range(70):
-        (src / f"r{i:03d}.txt").write_text(f"报告{i}\n\n二七区第{i}号段落,推进项目建设取得成效,编号{i}。\n",
-                                           encoding="utf-8")
-    report = build_index([src], tmp_path / "ix", jobs=2)
-    assert report.documents == 70
-    with open_index(tmp_path / "ix") as index:
-        assert index.search("编号", limit=1000).total == 70
-
-
 def test_short_posting_lists_live_in_the_term_table(tmp_path):
     """The compact codec inlines rare terms' postings and still answers from them."""
     from whoosh import index as windex

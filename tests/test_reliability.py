@@ -90,6 +90,7 @@ def test_ten_megabyte_single_line_reads(tmp_path):
 
 @pytest.mark.slow
 def test_ten_thousand_small_files(tmp_path):
+    """Many more files than batches in flight: none may be lost between batches."""
     src = tmp_path / "many"
     for d in range(10):
         (src / f"d{d}").mkdir(parents=True)
