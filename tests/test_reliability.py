@@ -78,6 +78,20 @@ def test_unreadable_file_is_skipped(tmp_path):
     assert report.documents == 4 and [Path(p).name for p in report.skipped] == [secret.name]
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_file_failing_with_an_io_error_is_skipped(tmp_path):
+    """The same path as an unreadable file, and it fails for root too:
+    reading /proc/self/mem from its start gives EIO."""
+    src = tmp_path / "src"
+    shutil.copytree(SEEDS, src)
+    (src / "broken.txt").symlink_to("/proc/self/mem")
+    warnings = []
+    report = build_index([src], tmp_path / "ix", jobs=1, warn=warnings.append)
+    assert report.documents == 5 and [Path(p).name for p in report.skipped] == ["broken.txt"]
+    assert warnings == [f"skipped {src / 'broken.txt'}: Input/output error"]
+    assert update_index(tmp_path / "ix", jobs=1).added == []  # recorded: not retried as new
+
+
 def test_ten_megabyte_single_line_reads(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("建设现代化国际化新城区,推进高质量发展" * 550_000, encoding="utf-8")  # ~10 MB, no newline
