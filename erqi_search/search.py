@@ -19,13 +19,16 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .dictionary import Segmenter
 from .errors import ErqiSearchError, IndexCorrupt
-from .passages import Passage
 from .present import highlight_spans, make_snippet
 from .query import QueryCompiler, parse
 from .schema import FIGURES, QUERY_DICT, check_generation, command_hint, read_manifest
+
+if TYPE_CHECKING:  # the ingest modules stay off the search path
+    from .passages import Passage
 
 MAX_LIMIT = 1000
 
@@ -70,6 +73,8 @@ class SearchResults:
 
 def _passage(stored: dict) -> Passage:
     """The :class:`~erqi_search.passages.Passage` a stored document was made from."""
+    from .passages import Passage
+
     return Passage(
         doc_id=stored["doc_id"],
         passage_id=stored["passage_id"],
@@ -381,4 +386,4 @@ def open_index(path: str | Path = "index") -> Index:
     return Index(path)
 
 
-__all__ = ["Hit", "Index", "Passage", "SearchResults", "open_index"]
+__all__ = ["Hit", "Index", "SearchResults", "open_index"]
