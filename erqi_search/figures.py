@@ -1,15 +1,22 @@
-"""Figures in passages: indicator, value, unit, kind and period.
+"""Figures in passages: indicator, value (or range), unit, kind, period.
 
 Policy reports are full of figures (地区生产总值完成253亿元, 优良天数达到165天,
-同比增长9%左右). :func:`extract_figures` finds them clause by clause: the
-number with its unit, the noun phrase before it as the indicator (a growth
-rate with no noun of its own takes the indicator of the figure before it),
-the kind (``level``, ``growth`` or ``count``) and the period the text gives.
+同比增长9%左右, 粮食产量达到四亿零七百多万吨). :func:`extract_figures` reads
+them clause by clause: the amount (Arabic or Chinese numerals, a magnitude,
+余/多, a unit, 左右/以上), the noun phrase that names what it measures, the
+kind (``level``, ``growth`` or ``count``) and the period the sentence gives.
+docs/figures.md lists the rules and their measured precision and recall.
 
 >>> [(f.indicator, f.value, f.unit, f.kind) for f in extract_figures("地区生产总值完成253亿元,同比增长7.5%")]
 [('地区生产总值', 253.0, '亿元', 'level'), ('地区生产总值', 7.5, '%', 'growth')]
->>> [(f.indicator, f.value, f.unit) for f in extract_figures("实现城镇新增就业2.1万余人")]
-[('城镇新增就业', 2.1, '万人')]
+>>> [(f.indicator, f.amount()) for f in extract_figures("实现城镇新增就业2.1万余人")]
+[('城镇新增就业', '2.1万余人')]
+>>> [(f.value, f.high, f.unit) for f in extract_figures("国内生产总值增长6.5%－7%")]
+[(6.5, 7.0, '%')]
+>>> [(f.indicator, f.value, f.period) for f in extract_figures("赤字率从去年的2.1%提高到2.3%")]
+[('赤字率', 2.1, '去年'), ('赤字率', 2.3, '')]
+>>> [(f.indicator, f.amount()) for f in extract_figures("钢三千九百万吨，增长百分之五点一")]
+[('钢', '3900万吨'), ('钢', '5.1%')]
 """
 
 from __future__ import annotations
@@ -17,36 +24,152 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
-COUNT_UNITS = "个|家|项|条|座|所|处|户|套|名|人次|人|辆|台|宗|场|次|块|批|件|棵|株|栋|间|万人次|万人|万户|万个|万名|万套|万辆|万台"
-MONEY_UNITS = "万亿元|亿元|万元|元|亿美元|万美元|美元"
-MEASURE_UNITS = "平方米|万平方米|平方公里|公里|千米|米|亩|万亩|吨|万吨|立方米|万立方米|千瓦|万千瓦|微克/立方米|天|小时|年|岁"
-_UNIT = f"(?:%|‰|{MONEY_UNITS}|{MEASURE_UNITS}|{COUNT_UNITS}|倍|个百分点)"
-_FIGURE = re.compile(
-    rf"(?P<num>\d+(?:\.\d+)?)(?P<mag>[万亿]?)(?P<approx>余|多)?(?P<unit>{_UNIT})(?P<about>左右|以上|以内)?"
+# ----------------------------------------------------------------- the units
+
+#: Money, measures and time: their figures are ``level`` unless a change verb
+#: precedes them. A magnitude (万, 亿, 万亿) may stand before any unit.
+MONEY_UNITS = ("元", "美元", "欧元", "港元", "日元", "英镑")
+MEASURE_UNITS = (
+    "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
+    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "度", "标箱", "微克/立方米", "毫克/立方米", "岁",
 )
-_CLAUSE = re.compile(r"[^,，;；。！？!?\n]+")
-_GROWTH = re.compile(r"(增长|增加|提高|提升|下降|降低|减少|回落|增速|增幅|上涨|占比|比重)[了为达到约近超]*$")
-_LEAD = re.compile(
-    r"^(其中|全年|全区|全市|全省|全县|今年|去年|上半年|下半年|一季度|前三季度|共|累计|总计|预计|完成|实现|新增?建?|"
-    r"建成|达到|突破|超过|约|近|目前|截至目前|已|共计|同比|比上年|较上年|分别|年均|平均|城区|我区|本区)+"
+TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", "周")
+#: Classifiers of things counted: their figures are ``count``.
+COUNT_UNITS = (
+    "人次", "户次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
+    "部", "宗", "场", "次", "块", "批", "件", "棵", "株", "栋", "幢", "间", "张", "份", "起", "只", "头", "匹",
+    "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门",
 )
-_TAIL = re.compile(
-    r"(完成|实现|达到|达|为|是|突破|超过|约|近|预计|累计|共|总计|总量|规模|共计|分别|均|年均|同比|比上年|较上年|"
-    r"增长|增加|提高|提升|下降|降低|减少|回落|上涨|占|占比|比重|的|了|超|已|已经)+$"
+#: Units of change: always ``growth`` (番 only in 翻N番).
+CHANGE_UNITS = ("个百分点", "百分点", "倍", "番")
+RATE_UNITS = ("%", "‰")
+
+_ALL_UNITS = sorted({*MONEY_UNITS, *MEASURE_UNITS, *TIME_UNITS, *COUNT_UNITS, *CHANGE_UNITS, *RATE_UNITS},
+                    key=len, reverse=True)
+_UNIT = "|".join(re.escape(u) for u in _ALL_UNITS)
+
+#: A one-character unit followed by one of these characters starts a word
+#: instead (人民, 项目, 处理, 家庭, 周年 ...): no unit there.
+_NOT_A_UNIT_BEFORE = {
+    "人": "民口员才均工大力士文群类生事心数", "次": "性生数序", "场": "所景馆地次面", "处": "理置罚室长于在",
+    "家": "庭园长乡族具电政", "项": "目", "条": "件例约款", "所": "有以得在属", "部": "门分署委",
+    "名": "单称义牌片", "座": "谈", "种": "植子类业养", "天": "然气津地下", "批": "准复", "起": "来步草",
+    "只": "有要是能", "口": "岸径", "户": "籍口型", "个": "人体性别", "周": "年边期", "宗": "教旨",
+    "位": "于置居数", "元": "旦素宵", "间": "接", "度": "过假", "台": "湾阶", "担": "任当保心", "篇": "章",
+    "头": "部", "米": "粮", "块": "钱", "列": "入举车为出", "门": "诊户槛类店票面口前外",
+}
+
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+_CN = "零〇○一二两三四五六七八九十百千万亿"
+_MAGNITUDE = {"万": 1e4, "亿": 1e8, "万亿": 1e12}
+
+_AMOUNT = re.compile(
+    rf"(?P<pct>百分之|千分之)?(?P<num>\d+(?:\.\d+)?|(?:[{_CN.replace('千', '')}]|千(?![瓦米克伏]))+(?:点[零〇一二三四五六七八九]+)?)"
+    rf"(?P<ap1>多|余)?(?P<mag>万亿|亿|万)?(?P<ap2>多|余)?(?P<unit>{_UNIT})?"
 )
+_SUFFIX = re.compile(r"左右|以上|以下|以内|上下|之内")
+_PREFIX = re.compile(r"(?:将近|接近|大约|约|近|超过|超|逾|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上)$")
+_RANGE_SEP = re.compile(r"\s*(?:-|–|—|－|~|～|至|到)\s*")
+_LATIN_UNIT = re.compile(r"[A-Za-z]{1,6}(?![A-Za-z])")
+
+# ---------------------------------------------------------------- the periods
+
+_YEAR = r"(?:\d{4}|[〇○零一二三四五六七八九]{4})年"
+_NUMERAL = r"[一二三四五六七八九十两\d]{1,3}"
 _PERIOD = re.compile(
-    r"(全年|上半年|下半年|前三季度|一季度|二季度|三季度|四季度|\d{1,2}[~～-]\d{1,2}月份?|截至\d{1,2}月\d{1,2}日|"
-    r"截至目前|\d{4}年(?:\d{1,2}月)?|\d{1,2}月\d{1,2}日|\d{1,2}月份?|年底|年初)"
+    rf"((?:截至|截止到?)?{_YEAR}(?:\d{{1,2}}月(?:\d{{1,2}}日)?(?:份|底|末)?|[一二三四]季度|上半年|下半年|前三季度"
+    rf"|年底|年末|底|末|初)?(?:(?:至|到|—|-|~){_YEAR})?(?:以来|以后|以前|之前|期间)?"
+    r"|截至(?:目前|\d{1,2}月\d{1,2}日|\d{1,2}月(?:底|末)|年底|年末)"
+    r"|\d{1,2}[~～\-—至到]\d{1,2}月份?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|末)?"
+    rf"|过去(?:几|{_NUMERAL})年|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|[近前这头](?:几|{_NUMERAL})年|一年来"
+    r"|(?:今年内|本年内|今年|去年|上年末|上年底|上年|本年|当年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年|前三季度"
+    r"|[一二三四]季度)"
+    r"(?:以来)?"
+    r"|[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间|以来|末)|本世纪末|上世纪末)"
 )
-_YEARISH = re.compile(r"^(19|20)\d\d$")
-#: Where the noun after a counted figure ends (12个安置房项目已开工 -> 安置房项目).
-_NOUN_END = re.compile(r"(已|正在|正|将|全部|全面|均|顺利|进行|加快|完成|实现|开工|参与|得到|获得|入选|的)")
+#: Before a period, these make it the base of a comparison (比上年), a share's
+#: whole (占全年) or the start of a from-to pattern (从去年的), not the period.
+_BASE_BEFORE = re.compile(r"(?:比|较|与|同|相比|占|超|等于|相当于)$")
+_FROM_BEFORE = re.compile(r"(?:从|由)$")
+#: After 全年, these make it an attribute (全年目标, 全年的平均工资).
+_ATTRIBUTE_AFTER = re.compile(r"^(?:的|目标|任务|计划|预期|总任务)")
+_LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[\u4e00-\u9fff])(?!代)")
+
+# ------------------------------------------------------- the indicator grammar
+
+#: Verbs of change: a figure right after one is a ``growth`` (增长9%), unless
+#: 到/至/为 follows the verb (提高到50.5%: the level reached).
+_CHANGE = (r"增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|下调|上调|扩大|缩小|缩减|压减|压缩|增产|减产|增收|减收|递增|递减|"
+           r"净增加|净增|净减少|净减|"
+           r"下滑|新增|增|降|涨|减|高|低|多|少")
+_CHANGE_AT_END = re.compile(rf"(?:{_CHANGE})(?:了|约|近|达|累计|共计|共)?$")
+_CHANGE_AT_START = re.compile(r"^(?:增加(?!值)|减少|增产|减产|提高|降低|压减|节约)")
+#: An agent, a modal and a change verb before the object: 国家银行将增加农业贷款 -> 农业贷款.
+_AGENT_CHANGE = re.compile(r"^.{2,12}?(?:将|拟|要|计划|再|又|还)(?:增加(?!值)|减少|增产|减产|压减|节约)(?P<object>.{2,})$")
+#: Nouns of a rate of change: stripped from the indicator, the figure is ``growth``.
+_RATE_OF_CHANGE = re.compile(r"(?:增速|增幅|涨幅|降幅|增长速度|(?:增长|增加|减少|下降|上涨|降低)?幅度)$")
+_RATE_NAME = re.compile(r"增长率$")
+_GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
+
+#: Words stripped from the end of the phrase before a number, again and again:
+#: particles, copulas, prepositions and coverbs (由, 从, 按, 拟按, 达到, 保持在),
+#: modal and aspect words (拟, 预计, 预期, 力争, 已), adverbs (共, 累计, 分别,
+#: 实际, 年均) and change verbs. A leftmost match wins, so a two-character word
+#: goes before its last character (拥有 before 有).
+_TAIL = re.compile(
+    r"(?:的|了|着|过|是|为|有|拥有|已有|共有|约|近|将近|接近|大约|达|达到|高达|超|超过|逾|突破|低于|高于|不到|不足|"
+    r"不低于|不少于|不超过|小于|大于|仅|仅有|只有|只|就|则|仍|仍然|依然|继续|占|(?<![主需纲重概摘])要|"
+    r"也|都|(?<![人亩户日])均|分别|又|再|还|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
+    r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
+    r"拟定|定为|"
+    r"安排|进一步|可以|保证|一直|始终|依然|全国|全省|全市|全区|全县|等于|相当于|(?:[一二三四五六七八九十两]{1,3}|\d{1,2})年|"
+    rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
+)
+#: Words stripped from the start: scope (全国, 全省, 我市), discourse words
+#: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
+_LEAD = re.compile(
+    r"^(?:其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
+    r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
+    r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
+    r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|分别|把|到|至|"
+    r"能(?![源力耗效级量])|可(?![再持比])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步)+"
+)
+#: Reporting verbs: what follows them is the content (中央提出今年经济增长目标为8%).
+_REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
+#: Where a noun phrase after a counted figure ends (12个安置房项目已开工).
+_NOUN_END = re.compile(
+    r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
+    r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
+    r"用于|安排|享受|受益|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
+    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
+    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d"
+)
+#: A setting in time or place at the start (在调整初期, 在工业建设项目中).
+_SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
+#: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
+_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?"
+                    r"|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)")
+_QUOTES = re.compile(r"[“”\"'‘’《》〈〉「」『』【】()（）\s]")
+_PARENS = re.compile(r"[(（][^()（）]*[)）]")
+_CLAUSE = re.compile(r"[^,，;；]+")
+_SENTENCE = re.compile(r"[。！？!?\n]")
+#: Traditional forms of numerals and units, read as their simplified forms.
+_TRADITIONAL_NUMERALS = re.compile("[萬億兩餘點個項噸畝臺輛戶處條間隻張擔佔於]")
+_TRADITIONAL = str.maketrans("萬億兩餘點個項噸畝臺輛戶處條間隻張擔佔於", "万亿两余点个项吨亩台辆户处条间只张担占于")
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One figure found in a passage."""
+    """One figure found in a passage.
+
+    ``value`` is the number as written with its magnitude in ``unit``
+    (253 with 亿元); a range (6.5%-7%) has its upper bound in ``high``.
+    ``approx`` is what qualifies the number as written: a prefix (约, 近,
+    超, 低于), 余/多, a suffix (左右, 以上, 以内).
+    """
 
     indicator: str
     value: float
@@ -57,67 +180,591 @@ class Figure:
     year: int | None = None
     passage_id: str = ""
     doc_id: str = ""
-    approx: str = ""  # 左右, 以上, 余, 多 ... as written
+    approx: str = ""
+    high: float | None = None  # the upper bound of a range, else None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def amount(self) -> str:
+        """The amount written out: 余/多 where Chinese puts them.
 
-def _kind(unit: str, before: str) -> str:
-    if _GROWTH.search(before) or unit in ("个百分点", "倍"):
-        return "growth"
-    if unit in ("%", "‰"):
-        return "growth" if re.search(r"增|降|提高|下降|回落|上涨", before) else "level"
-    if re.fullmatch(f"万?(?:{COUNT_UNITS})", unit):
+        >>> Figure("签约额", 1000.0, "亿元", "level", "", "", approx="多").amount()
+        '1000多亿元'
+        >>> Figure("惠及居民", 4.0, "万户", "count", "", "", approx="多").amount()
+        '4万多户'
+        >>> Figure("国内生产总值", 6.5, "%", "growth", "", "", high=7.0, approx="左右").amount()
+        '6.5%-7%左右'
+        """
+        prefix = re.match(r"将近|接近|大约|约|近|超过|超|逾|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上", self.approx)
+        rest = self.approx[prefix.end():] if prefix else self.approx
+        middle = rest[:1] if rest[:1] in ("多", "余") else ""
+        suffix = rest[len(middle):]
+        value = _decimal(self.value)
+        if self.high is not None:
+            high = _decimal(self.high)
+            value = f"{value}{self.unit}-{high}" if self.unit in RATE_UNITS else f"{value}-{high}"
+        mag = next((m for m in ("万亿", "亿", "万") if self.unit.startswith(m)), "")
+        if not middle:
+            text = f"{value}{self.unit}"
+        elif self.high is None and self.value == int(self.value) and self.value % 10 == 0:
+            text = f"{value}{middle}{self.unit}"  # 1000多亿元, 700余处
+        elif mag:
+            text = f"{value}{mag}{middle}{self.unit[len(mag):]}"  # 2.1万余人, 4万多户
+        else:
+            text = f"{value}{self.unit}{middle}"  # 1倍多
+        return f"{prefix.group() if prefix else ''}{text}{suffix}"
+
+
+# ------------------------------------------------------------------- numbers
+
+def _decimal(value: float) -> str:
+    """``632440000.0 -> "632440000"``, ``4.76 -> "4.76"`` (no exponent)."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _cn_integer(text: str) -> int:
+    total = section = number = 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            number = _CN_DIGITS[ch]
+        elif ch in "十百千":
+            section += (number or 1) * {"十": 10, "百": 100, "千": 1000}[ch]
+            number = 0
+        elif ch == "万":  # 万 alone (超万亿) is one 万
+            section = ((section + number) or 1) * 10_000
+            number = 0
+        elif ch == "亿":
+            total = ((total + section + number) or 1) * 100_000_000
+            section = number = 0
+    return total + section + number
+
+
+def chinese_number(text: str) -> float:
+    """The value of a Chinese numeral.
+
+    >>> chinese_number("四亿零七百万"), chinese_number("二十一点七"), chinese_number("一千二百零一")
+    (407000000.0, 21.7, 1201.0)
+    """
+    whole, _, fraction = text.partition("点")
+    value = float(_cn_integer(whole))
+    if fraction:
+        value += float("0." + "".join(str(_CN_DIGITS[c]) for c in fraction))
+    return value
+
+
+@dataclass
+class _Amount:
+    start: int
+    end: int
+    value: float
+    high: float | None
+    unit: str  # with its magnitude; "" for a naked number (the low end of 6.5-7%)
+    prefix: str  # 约, 近, 超, 低于 ... written before the number
+    approx: str  # prefix + 余/多 + 左右/以上 ...
+    bare: bool = False  # a magnitude without a unit (5575万农村贫困人口)
+
+
+def _prepare(text: str) -> str:
+    """NFKC, traditional numerals, no markup; 4·3 and 3,120 and 1 9 9 8 read as numbers."""
+    plain = unicodedata.normalize("NFKC", text).replace("*", "")
+    if _TRADITIONAL_NUMERALS.search(plain):
+        plain = plain.translate(_TRADITIONAL)
+    plain = re.sub(r"(?<=\d)[·・](?=\d)", ".", plain)
+    plain = re.sub(r"(?<=\d) (?=\.?\d)|(?<=\d\.) (?=\d)", "", plain)
+    plain = re.sub(r"(?<=\d)\s+(?=[%‰\u4e00-\u9fff])", "", plain)
+    return re.sub(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d.])", lambda m: m.group(1) + m.group(2).replace(",", ""),
+                  plain)
+
+
+def _quoted(sentence: str) -> list[bool]:
+    """For each character of ``sentence``: inside quotes or a title?"""
+    mask, depth, straight = [], 0, False
+    for ch in sentence:
+        if ch in "“「『《〈":
+            depth += 1
+        elif ch in "”」』》〉":
+            depth = max(depth - 1, 0)
+        elif ch == '"':
+            straight = not straight
+        mask.append(depth > 0 or straight)
+    return mask
+
+
+def _chinese_amount(m: re.Match, before: str) -> tuple[int, float, float | None, str] | None:
+    """``(start, value, high, magnitude)`` of a Chinese numeral, or None."""
+    num, ap1, mag = m.group("num"), m.group("ap1"), m.group("mag") or ""
+    whole = num.partition("点")[0]
+    if not re.search("[一二两三四五六七八九十百千万亿]", num) or re.fullmatch("[〇○零一二三四五六七八九]{2,}", whole):
+        return None  # 〇, or a year written digit by digit (一九五三)
+    start, low, high = m.start(), num, None
+    span = re.match(r"([一二三四五六七八九两])([二三四五六七八九])(?=[十百千万亿])", num)
+    pair = re.search(r"([一二三四五六七八九])、$", before)
+    if span and _CN_DIGITS[span.group(2)] == _CN_DIGITS[span.group(1)] + 1:  # 三四十万: 30-40万
+        low, high = span.group(1) + num[2:], num[1:]
+    elif pair and num[0] in _CN_DIGITS and _CN_DIGITS[num[0]] == _CN_DIGITS[pair.group(1)] + 1:  # 二、三十亿
+        low, high, start = pair.group(1) + num[1:], num, start - 2
+    if ap1 and mag:  # 四亿零七百多万: the magnitude after 多 counts the whole number
+        low, high = low + mag, (high + mag if high else None)
+        unit_mag = mag
+    else:
+        unit_mag = "万亿" if num.endswith("万亿") else "亿" if re.search("亿|万万", num) else "万" if "万" in num else ""
+    factor = _MAGNITUDE.get(unit_mag, 1)
+    return (start, chinese_number(low) / factor, chinese_number(high) / factor if high else None, unit_mag)
+
+
+def _read_amount(m: re.Match, clause: str) -> _Amount | None:
+    """The amount matched at ``m``, or None where it is not a figure."""
+    num, pct = m.group("num"), m.group("pct")
+    before = clause[: m.start()]
+    prefix_match = _PREFIX.search(before)
+    prefix = prefix_match.group() if prefix_match else ""
+    chinese = not num[0].isdigit()
+    if prefix == "上" and not (chinese and num[0] in "百千万亿"):
+        prefix = ""
+    if chinese:
+        if num[0] in "百千万亿" and prefix not in ("上", "近", "超", "逾", "约", "将近", "接近"):
+            return None  # 千万 (must), 百姓, 万众: a leading magnitude needs 上/近 (上百万, 近千万)
+        read = _chinese_amount(m, before)
+        if read is None:
+            return None
+        start, value, high, mag = read
+    else:
+        if re.search(r"[A-Za-z\d.]$", before):
+            return None  # PM2.5, G20
+        start, value, high, mag = m.start(), float(num), None, m.group("mag") or ""
+    if re.search(r"(?:第|届|每|编号)$", clause[:start]) or (chinese and re.search(r"[几数]$", clause[:start])):
+        return None  # 第3位, 十二届八次, 每10万人; 几十万, 数千 (no number)
+    unit, end = m.group("unit") or "", m.end()
+    ap = m.group("ap1") or m.group("ap2") or ""
+    if unit and clause[end:end + 1] and clause[end] in _NOT_A_UNIT_BEFORE.get(unit, ""):
+        unit = ""
+        end = max(m.end(g) for g in ("num", "ap1", "mag", "ap2") if m.group(g))
+    if pct:
+        if unit or m.group("mag"):
+            return None
+        unit = "%" if pct == "百分之" else "‰"
+    elif not unit and mag:
+        latin = _LATIN_UNIT.match(clause, end)  # 1.6万P
+        if latin:
+            unit, end = latin.group(), latin.end()
+    if chinese and num == "一" and not mag and unit not in CHANGE_UNITS:
+        return None  # 一个, 一批, 一次: an article, not a count
+    if chinese and len(num) == 1 and not mag and (unit in COUNT_UNITS or unit in MONEY_UNITS) and unit != "次":
+        return None  # 三个方面, 四项基本原则, 两个大局, 三元乳业: formulas and names, rarely counts
+    if not unit and not pct and clause[end:end + 1] == "年" and re.search(r"年限|寿命", before):
+        unit, end = "年", end + 1  # 受教育年限达到10.5年
+    if unit == "番" and not before.endswith("翻"):
+        return None
+    if unit == "次" and re.match(r"(?:[、和][一二三四五六七八九十\d]+次)*(?:全会|全体会议|会议|常委会)", clause[end:]):
+        return None  # 五次全会: a session, not a count
+    if unit == "倍" and clause[end:end + 1] in ("多", "余"):
+        ap, end = clause[end], end + 1
+    elif unit == "倍" and clause[end:end + 1] == "半":  # 六倍半
+        value, end = value + 0.5, end + 1
+    after = clause[end:]
+    suffix = _SUFFIX.match(after)
+    if (unit or mag) and after.startswith("级"):
+        return None  # 百万千瓦级, 10万吨级: a class, not a figure
+    if (re.search(r"(?:年产|日产|日处理|时速|单机|单体)$", before) or (
+            prefix in ("超", "超过", "逾", "不低于", "不少于", "低于", "高于") and unit not in COUNT_UNITS)) \
+            and re.match(r"[\u4e00-\u9fff]", after) and not _NOUN_END.match(after):
+        return None  # 日产500吨熟料生产线: a capacity in a name
+    if unit in MEASURE_UNITS and re.match(r"(?!的)[\u4e00-\u9fff]{0,8}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
+        return None  # 120万吨乙烯项目: a capacity in a name
+    if (unit not in COUNT_UNITS or unit in ("人", "人次")) and unit not in RATE_UNITS and suffix \
+            and suffix.group() in ("以上", "以下") and re.match(r"(?:的)?[\u4e00-\u9fff]", after[suffix.end():]):
+        return None  # 60岁以上老人, 5000万元以上项目: a threshold in a name
+    if unit in TIME_UNITS and re.match(r"[\u4e00-\u9fff]", after) and not re.match(r"[以左内之的并和、及或]", after):
+        return None  # 15分钟生活圈
+    if suffix:
+        end += suffix.end()
+    approx = prefix + ap + (suffix.group() if suffix else "")
+    return _Amount(start, end, value, high, mag + unit, prefix, approx, bare=bool(mag) and not unit)
+
+
+def _amounts(clause: str, quoted: list[bool]) -> list[_Amount]:
+    """The amounts of a clause, ranges folded (6.5%-7%, 3至5个, 一、二千万亩)."""
+    found: list[_Amount] = []
+    naked: _Amount | None = None
+    pos = 0
+    while (m := _AMOUNT.search(clause, pos)) is not None:
+        pos = max(m.end(), m.start() + 1)
+        if quoted[m.start()]:
+            continue
+        amount = _read_amount(m, clause)
+        if amount is None:
+            continue
+        pos = max(pos, amount.end)
+        if naked is not None and _range_of(naked, amount, clause):
+            found.append(naked)
+        elif found and _range_of(found[-1], amount, clause):
+            pass
+        elif amount.unit:
+            found.append(amount)
+        naked = amount if not amount.unit else None
+    return found
+
+
+def _range_of(first: _Amount, second: _Amount, clause: str) -> bool:
+    """Fold ``second`` into ``first`` when they are the two ends of a range."""
+    between = clause[first.end:second.start]
+    if first.high is not None or second.high is not None or not second.unit:
+        return False
+    if not _RANGE_SEP.fullmatch(between):
+        return False
+    if re.search(r"(?:从|由)[^从由]*$", clause[: first.start]):
+        return False  # 从2.1%到2.3%: a from-to, not a range
+    if first.unit and first.unit != second.unit:
+        return False
+    first.high, first.unit, first.end, first.bare = second.value, second.unit, second.end, second.bare
+    if second.approx and second.approx not in first.approx:
+        first.approx += second.approx[len(second.prefix):]
+    return True
+
+
+def _unit_kind(unit: str, bare: bool) -> str:
+    base = unit[2:] if unit.startswith("万亿") else unit[1:] if unit[:1] in ("万", "亿") else unit
+    if bare or base in COUNT_UNITS:
         return "count"
     return "level"
 
 
-def _indicator(before: str) -> str:
-    """The noun phrase before a number: leading qualifiers and trailing verbs dropped."""
-    phrase = re.split(r"[、:：]", before)[-1]
-    phrase = re.sub(r"[“”\"'‘’《》()（）【】\s]", "", phrase)
-    phrase = _PERIOD.sub("", phrase)
-    for _ in range(3):
-        phrase = _TAIL.sub("", _LEAD.sub("", phrase))
-    return phrase[-16:]
+# --------------------------------------------------------------- the phrases
+
+def _periods(sentence: str) -> list[tuple[int, int, str, str]]:
+    """``(start, end, period, role)`` for each period: role "" (the period of
+    what follows), "from" (the start of a from-to) or "no" (a base, a share's
+    whole, an attribute)."""
+    out = []
+    lead = _LEADING_SPAN.match(sentence)
+    if lead:
+        out.append((0, lead.end(), lead.group(), ""))
+    for m in _PERIOD.finditer(sentence):
+        before, after = sentence[: m.start()], sentence[m.end():]
+        text = m.group().strip("“”\"")
+        text = re.sub(r"^截止到?", "截至", text)
+        if _BASE_BEFORE.search(before) or (m.group() == "全年" and _ATTRIBUTE_AFTER.match(after)):
+            role = "no"
+        elif _FROM_BEFORE.search(before):
+            role = "from"
+        else:
+            role = ""
+        out.append((m.start(), m.end(), text, role))
+    return out
 
 
-def extract_figures(text: str, *, year: int | None = None, passage_id: str = "", doc_id: str = "") -> list[Figure]:
-    """Every figure in ``text`` (full-width digits and ``**bold**`` allowed)."""
-    plain = unicodedata.normalize("NFKC", text).replace("*", "")
+def _strip(phrase: str) -> str:
+    """The phrase without what precedes or follows the name of the measure."""
+    for _ in range(8):
+        stripped = _LEAD.sub("", _TAIL.sub("", phrase))
+        if stripped == phrase:
+            break
+        phrase = stripped
+    return phrase
+
+
+def _indicator(before: str) -> tuple[str, bool]:
+    """The noun phrase naming what the number after ``before`` measures, and
+    whether its name said it is a rate of change (增速, 涨幅)."""
+    phrase = _QUOTES.sub("", _PARENS.sub("", before))
+    tail = re.split(r"[、:：]", phrase.removesuffix("等"))[-1]  # 盛润运河城等17个项目: the noun after names it
+    if "、" in phrase and "等" in tail:
+        tail = tail.rsplit("等", 1)[-1]
+    phrase = _ASIDE.sub("", _PERIOD.sub("", tail))
+    phrase = _LEADING_SPAN.sub("", phrase)
+    phrase = _REPORTING.sub("", phrase)
+    phrase = _SETTING.sub("", phrase)
+    phrase = _strip(phrase.lstrip("的"))
+    rate = False
+    while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
+        phrase, rate = _strip(phrase[: m.start()]), True
+    if re.match(r"(?:比|较|与|等于|相当于)", phrase):
+        return "", rate  # 比农民的平均收入高一倍: a base of comparison, not the measure
+    if agent := _AGENT_CHANGE.match(phrase):
+        return agent.group("object"), True
+    return phrase, rate or bool(_RATE_NAME.search(phrase))
+
+
+def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> str:
+    """The noun phrase right after an amount (12个安置房项目 -> 安置房项目),
+    before ``limit`` (where the next amount starts)."""
+    after = _QUOTES.sub("", _PARENS.sub("", clause[end:limit]))
+    after = re.sub(r"^的", "", after)
+    run = re.match(r"[\u4e00-\u9fffA-Za-z0-9.]+", after)
+    if not run:
+        return ""
+    if unit.endswith("次"):  # a verbal classifier: the event is the verb phrase (五次降低利率)
+        return run.group()[:16]
+    noun = _NOUN_END.split(_PERIOD.split(run.group())[0])[0][:16]
+    if _THRESHOLD_NOUN.match(noun):
+        return ""  # 突破2万亿元大关, 迈上4万亿元新台阶: a figure of speech, not what is measured
+    if "在" in clause[:end]:
+        noun = re.sub(r"(?<=..)(?:中|之中|内)$", "", noun)  # 在六亿五千万人民中
+    return re.sub(r"(?:和|与|及|以及|或|约|近|超|达)+$", "", noun)
+
+
+def _kind(amount: _Amount, before: str, indicator: str, rate: bool, object_after: bool = False,
+          after_growth: bool = False) -> str:
+    """growth after a change verb (增长9%, 比上年增加50万人) or for 个百分点/倍;
+    count for counted things; else level (a share or a rate is a level)."""
+    unit = amount.unit
+    if unit in CHANGE_UNITS:
+        return "growth"
+    counted = _unit_kind(unit, amount.bare) == "count"
+    change = _CHANGE_AT_END.search(before) if not object_after else None  # 提升112万亩高标准农田: an object
+    if change and counted and change.group().startswith("新增") and not re.search(r"比|较|同比", before):
+        change = None  # 新增1.2万户: a count of new things
+    if change or rate or (_CHANGE_AT_START.match(indicator) and not counted):
+        return "growth"
+    if unit in RATE_UNITS:
+        return "growth" if _GROWTH_NAME.search(indicator) or after_growth else "level"
+    return "count" if counted else "level"
+
+
+def _context_period(context: str) -> str:
+    """A part-of-year period named by a report's title or heading (2017已过半 -> 上半年)."""
+    if re.search(r"上半年|已?过半|期中", context):
+        return "上半年"
+    m = re.search(r"前三季度|[一二三四]季度|\d{1,2}[~～\-—至到]\d{1,2}月", context)
+    return m.group() if m else ""
+
+
+def _name(own: str, noun: str, before: str, amount: _Amount) -> str:
+    """The indicator of an amount from the phrase before it (``own``) and the
+    noun phrase after it (``noun``)."""
+    counted = _unit_kind(amount.unit, amount.bare) == "count"
+    rate = amount.unit in RATE_UNITS + CHANGE_UNITS
+    if amount.bare and len(own) >= 2 and len(noun) <= 2 and not own.startswith("在"):
+        return own  # 人均地区生产总值突破5万关口 (but 惠及500多万在校生)
+    if len(noun) > 2 and (counted or not own or not rate):
+        return noun  # 12个安置房项目, 30亿元国债资金
+    if len(noun) == 2:
+        if not own or (counted and not re.search(r"投入|安排|下达|拨付", own)):
+            return noun  # 361个工地
+        if not rate:
+            return own + noun  # 中央财政拟投入420亿元资金
+    if len(own) > 1 or (own and before.strip() == own):
+        return own  # 钢三千九百万吨: one character is a name only when it is all there is
+    return ""
+
+
+_SIMPLIFIED: dict[int, str] = {}  # Chinese character -> its simplified form, filled as characters are met
+_TRADITIONAL_SEEN: set[str] = set()  # the characters met whose simplified form differs
+_HAS_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万亿]")
+_NOT_A_SUBJECT = re.compile(r"在|为|对|随着|按照|根据|通过|同")
+_COMPARATIVE = re.compile(r"(?:超过?|高于|低于|高出|快于|慢于)[^超高低快慢]*$")
+_FROM = re.compile(r"(?:从|由)([^从由]*)$")
+_FROM_FILLER = re.compile(r"的|预计|预期|计划|原定|\s")
+_VERB_PHRASE = re.compile(r"[\u4e00-\u9fff]{2,16}")
+_GROWTH_AFTER = re.compile(r"的?(?:增长|增速|增幅)")
+_THRESHOLD_NOUN = re.compile(r"(?:新的?)?(?:台阶|大关|关口|水平|目标|高点|规模)")
+_HEADLESS = re.compile(r"的(?:有|是|为|达)$")
+_QUOTE_CHARS = re.compile(r"[“”「」『』《》〈〉\"]")
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters read as simplified (增長 -> 增长), so that one grammar serves all."""
+    chars = set(text)
+    new = [ch for ch in chars if ord(ch) not in _SIMPLIFIED and "\u4e00" <= ch <= "\u9fff"]
+    if new:
+        from .analysis import normalize_text
+
+        for ch in new:
+            simple = normalize_text(ch)
+            _SIMPLIFIED[ord(ch)] = simple if len(simple) == 1 else ch
+            if _SIMPLIFIED[ord(ch)] != ch:
+                _TRADITIONAL_SEEN.add(ch)
+    if chars & _TRADITIONAL_SEEN:
+        return text.translate(_SIMPLIFIED)
+    return text
+
+
+def extract_figures(text: str, *, year: int | None = None, passage_id: str = "", doc_id: str = "",
+                    context: str = "") -> list[Figure]:
+    """Every figure in ``text`` (full-width digits, Chinese numerals and ``**bold**`` allowed).
+
+    ``context`` is the title or heading the text sits under: a part of the
+    year it names (上半年, 2017已过半, 前三季度) becomes the period of the
+    figures whose sentence names none.
+
+    >>> [(f.indicator, f.period) for f in extract_figures("地区生产总值完成253亿元", context="2017已过半")]
+    [('地区生产总值', '上半年')]
+    """
+    default_period = _context_period(context) if context else ""
     figures: list[Figure] = []
-    for sentence in re.split(r"[。！？!?\n]", plain):
-        period_match = _PERIOD.search(sentence)
-        period = period_match.group(0) if period_match and not _YEARISH.match(period_match.group(0)) else ""
-        last_indicator = ""
-        for clause in _CLAUSE.finditer(sentence):
-            start = 0
-            for m in _FIGURE.finditer(clause.group()):
-                before = clause.group()[start : m.start()]
-                start = m.end()
-                value = float(m.group("num"))
-                unit = m.group("mag") + m.group("unit")
-                if unit in ("年",) or (not m.group("mag") and _YEARISH.match(m.group("num")) and unit != "%"):
-                    continue  # a year, not a figure
-                after = re.match(r"[\u4e00-\u9fff]{2,10}", clause.group()[m.end():])
-                counted = _kind(unit, before) == "count" and after
-                noun = _NOUN_END.split(after.group())[0] if counted else ""
-                indicator = _indicator(noun) if len(noun) >= 2 else (_indicator(before) or last_indicator)
-                if not indicator or len(indicator) < 2:
-                    continue
-                last_indicator = indicator
-                figures.append(Figure(
-                    indicator=indicator, value=value, unit=unit, kind=_kind(unit, before), period=period,
-                    text=clause.group().strip(), year=year, passage_id=passage_id, doc_id=doc_id,
-                    approx=(m.group("approx") or "") + (m.group("about") or ""),
-                ))
+    for sentence in _SENTENCE.split(_simplified(_prepare(text))):
+        if _HAS_NUMBER.search(sentence):
+            figures.extend(_sentence_figures(sentence, default_period, year, passage_id, doc_id))
     return figures
 
 
+def _sentence_figures(sentence: str, default_period: str, year, passage_id: str, doc_id: str) -> list[Figure]:
+    quoted = _quoted(sentence) if _QUOTE_CHARS.search(sentence) else [False] * len(sentence)
+    periods = None
+    figures: list[Figure] = []
+    last_indicator = ""  # the name of the figure before
+    topic_clauses: list[str] = []  # the clauses without a figure: a subject on its own?
+    last_rate = False
+    for clause_match in _CLAUSE.finditer(sentence):
+        clause, offset = clause_match.group(), clause_match.start()
+        amounts = _amounts(clause, quoted[offset: offset + len(clause)])
+        if not amounts:
+            topic_clauses.append(clause)
+            continue
+        if periods is None:
+            periods = _periods(sentence)
+        group = _distribution(clause, amounts)
+        prev_end = 0
+        for i, amount in enumerate(amounts):
+            before = clause[prev_end: amount.start]
+            if amount.prefix and before.endswith(amount.prefix):
+                before = before[: -len(amount.prefix)]
+            own, rate = _indicator(before)
+            cut = _COMPARATIVE.search(own) if amount.unit in CHANGE_UNITS else None
+            if cut and cut.start() >= 2:
+                own = own[: cut.start()]  # 优良水体比例超国家考核目标14.8个百分点
+            following = amounts[i + 1].start if i + 1 < len(amounts) else None
+            noun = _noun_after(clause, amount.end, amount.unit, following)
+            if following is not None:
+                noun = _PREFIX.sub("", noun)
+            if _HEADLESS.search(before) and (last_indicator or topic_clauses):
+                own = ""  # 可以建设完工的有五十二个: those of the subject named before
+            indicator = _name(own, noun, before, amount)
+            object_after = bool(noun) and indicator.endswith(noun) and i not in group
+            if not indicator and not before.strip() and _unit_kind(amount.unit, amount.bare) == "count":
+                verb = _VERB_PHRASE.match(_QUOTES.sub("", clause[amount.end:]))
+                indicator = verb.group() if verb else ""  # 12人入选国家高层次人才
+            if not indicator:
+                indicator, rate = (last_indicator, rate or last_rate) if last_indicator else (_topic(topic_clauses), rate)
+            if own.startswith("占") and indicator == own and (last_indicator or _topic(topic_clauses)):
+                indicator = (last_indicator or _topic(topic_clauses)) + own  # 完成投资94.3亿元，占年度计划的48.7%
+            kind_before = before
+            if i in group:  # 分别: the names and the verb come before the first amount
+                indicator, rate, kind_before = group[i]
+            period = _period_of(periods, offset + amount.start, offset + prev_end,
+                                is_from=_is_from(before) and i + 1 < len(amounts))
+            prev_end = amount.end
+            if not indicator:
+                continue
+            kind = _kind(amount, kind_before, indicator, rate, object_after,
+                         after_growth=bool(_GROWTH_AFTER.match(clause, amount.end)))
+            figures.append(Figure(
+                indicator=indicator, value=amount.value, unit=amount.unit, kind=kind,
+                period=period or default_period, text=clause.strip(), year=year, passage_id=passage_id,
+                doc_id=doc_id, approx=amount.approx, high=amount.high,
+            ))
+            last_indicator, last_rate = indicator, rate
+    return figures
+
+
+def _topic(clauses: list[str]) -> str:
+    """The last clause without a figure that names a subject for those after it
+    (农村居民人均纯收入，考虑价格下降因素，比上年实际增长4.3%)."""
+    for clause in reversed(clauses):
+        name = _indicator(clause)[0]
+        verb = next((m for m in _NOUN_END.finditer(name) if len(m.group()) > 1 and m.start() >= 2), None)
+        name = name[: verb.start()] if verb else name  # 首届免费师范生全部到中小学任教 -> 首届免费师范生
+        if 1 < len(name) <= 20 and not _NOT_A_SUBJECT.match(name):
+            return name
+    return ""
+
+
+def _is_from(before: str) -> bool:
+    """Whether the amount after ``before`` starts a from-to (从去年的2.1%, 由上年46亿元)."""
+    m = _FROM.search(before)
+    return bool(m) and _FROM_FILLER.sub("", _PERIOD.sub("", m.group(1))) == ""
+
+
+def _period_of(periods: list, start: int, since: int, is_from: bool) -> str:
+    """The period in force at ``start``: the last one before it, a base of
+    comparison or a from-period of an earlier figure left aside; a from-figure
+    takes the period written after its 从/由."""
+    period = ""
+    for p_start, p_end, p_text, role in periods:
+        if p_end > start:
+            break
+        if role == "" or (role == "from" and is_from and p_start >= since):
+            period = p_text
+    return period
+
+
+def _shared_head(part: str, last: str) -> str:
+    """The head noun ``last`` shares with ``part``: 高技术制造业、装备制造业增加值 ->
+    增加值; 水利、能源投资 -> 投资; none for 发热门诊、核酸检测机构."""
+    for k in range(len(part), 1, -1):  # the longest end of ``part`` that ``last`` has before its head
+        at = last.find(part[-k:])
+        if at >= 0 and len(last) - at - k >= 2:
+            return last[at + k:]
+    if len(part) <= 2 and len(last) > len(part) + 1:
+        return last[len(part):]
+    return ""
+
+
+def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, bool, str]]:
+    """分别: ``A、B和C分别增加到X、Y和Z`` gives A to X, B to Y, C to Z.
+
+    Returns, for each amount after 分别, its name, whether the name said it
+    is a rate of change, and the words between 分别 and the first amount.
+    """
+    at = clause.find("分别")
+    members = [i for i, a in enumerate(amounts) if a.start > at] if at >= 0 else []
+    if len(members) < 2:
+        return {}
+    earlier = [a for a in amounts if a.start < at]
+    subject = clause[earlier[-1].end if earlier else 0: at]
+    subject = _strip(_PERIOD.sub("", re.split(r"[:：]", _QUOTES.sub("", subject))[-1]))
+    parts = [p for p in re.split(r"、|和|与|以及|及", subject) if p]
+    if len(parts) > 1 and len(members) % len(parts) == 0:
+        parts = [p + _shared_head(p, parts[-1]) for p in parts[:-1]] + parts[-1:]
+        parts = parts * (len(members) // len(parts))  # 分别从202元、270元提高到209元、280元
+    else:
+        parts = [subject] * len(members)
+    verb = clause[at: amounts[members[0]].start]
+    shared = amounts[members[-1]].approx
+    out = {}
+    for i, part in zip(members, parts):
+        name, rate = _indicator(part)
+        if name:
+            out[i] = (name, rate, verb)
+        if not amounts[i].approx and shared in ("以内", "以上", "左右", "以下"):
+            amounts[i].approx = shared
+    return out
+
+
 def matches(indicator: str, query_forms: list[str]) -> bool:
-    """Whether a figure's indicator names what the user asked for (any synonym form)."""
+    """Whether a figure's indicator names what the user asked for (any synonym form).
+
+    The indicator must be the asked-for name itself, with at most a place or
+    scope word before it (全省, 海拉尔区, 全社会): a qualifier (人均, 单位) or a
+    ratio (占…比重) makes it a different indicator.
+
+    >>> matches("全省地区生产总值", ["gdp", "地区生产总值"]), matches("人均地区生产总值", ["地区生产总值"])
+    (True, False)
+    >>> matches("服务业增加值占地区生产总值比重", ["地区生产总值"])
+    False
+    """
+    forms = {_clean(f) for f in query_forms if f and _clean(f)}
+    name = _clean(indicator)
+    for _ in range(3):
+        if name in forms:
+            return True
+        shorter = _SCOPE.sub("", name)
+        if shorter == name or not shorter:
+            return False
+        name = shorter
+    return name in forms
+
+
+@lru_cache(maxsize=65536)
+def _clean(text: str) -> str:
     from .analysis import normalize_text
 
-    norm = normalize_text(indicator)
-    return any(form and form in norm for form in query_forms)
+    return re.sub(r"[\W_]", "", normalize_text(text))
+
+
+#: Place and scope words that do not change what an indicator measures.
+_SCOPE = re.compile(
+    r"^(?:全国|全省|全市|全区|全县|全州|全盟|全旗|全镇|全乡|全社会|我国|我省|我市|我区|我县|本省|本市|本区|本县|"
+    r"[\u4e00-\u9fff]{2,6}?(?:自治区|自治州|省|市|县|盟|旗|(?<![地社园城郊景灾牧林矿库山])区))"
+)
