@@ -22,7 +22,25 @@ FORMATS = click.Choice(["text", "json", "html"])
 
 
 class _Group(click.Group):
-    """Turns every :class:`ErqiSearchError` into one line on stderr and its exit code."""
+    """Turns every failure into one line on stderr and its exit code: our own
+    errors (1, or 2 for query syntax), click's usage errors (2), a closed pipe
+    (quiet, 141 as for ``cat``) and an interrupt (130)."""
+
+    def main(self, *args, **kwargs):
+        try:
+            kwargs.pop("standalone_mode", None)
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as err:
+            where = err.ctx.command_path if err.ctx else "erqi-search"
+            click.echo(f"Error: {err.format_message()} (see: {where} --help)", err=True)
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            click.echo(f"Error: {err.format_message()}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("Error: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -33,10 +51,20 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Error: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(141)
         except OSError as err:
             where = f" ({err.filename})" if getattr(err, "filename", None) else ""
             click.echo(f"Error: {err.strerror or err}{where}", err=True)
             ctx.exit(1)
+
+
+def _silence_stdout() -> None:
+    """After the reader of a pipe went away (``| head``): no more writes, no message."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _index_option(func):
@@ -124,7 +152,7 @@ def main():
 @_index_option
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", "-p", type=click.IntRange(1), default=1, show_default=True, help="Page of hits, from 1.")
-@click.option("--year", "-y", type=int, default=None, help="Only passages of this year.")
+@click.option("--year", "-y", type=click.IntRange(1000, 9999), default=None, help="Only passages of this year.")
 @click.option("--section", "-s", default=None, help="Only passages under headings with these words.")
 @click.option("--format", "-f", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--facets", is_flag=True, help="Count hits by year and top-level section.")
@@ -214,12 +242,15 @@ def index_build(sources, index_path, jobs, quiet):
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @_index_option
 @_jobs_quiet
-def index_update(sources, index_path, jobs, quiet):
+@click.option("--allow-empty-source", is_flag=True,
+              help="Allow removing every report of a source that now holds none.")
+def index_update(sources, index_path, jobs, quiet, allow_empty_source):
     """Add new and changed files, delete removed ones (default: the index's sources)."""
     from .indexer import update_index
 
     path, _ = _resolve(index_path)
-    report = _with_progress(quiet, update_index, path, list(sources) or None, jobs=jobs)
+    report = _with_progress(quiet, update_index, path, list(sources) or None, jobs=jobs,
+                            allow_empty_source=allow_empty_source)
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for doc_id in ids:
             click.echo(f"{label}: {doc_id}")
@@ -229,14 +260,16 @@ def index_update(sources, index_path, jobs, quiet):
 
 
 @index.command("rebuild")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @_index_option
 @_jobs_quiet
-def index_rebuild(index_path, jobs, quiet):
-    """Rebuild from the recorded sources into a new generation, swapped in atomically."""
+def index_rebuild(sources, index_path, jobs, quiet):
+    """Rebuild into a new generation, swapped in atomically, from SOURCES
+    (default: the sources recorded in the index)."""
     from .indexer import rebuild_index
 
     path, _ = _resolve(index_path)
-    report = _with_progress(quiet, rebuild_index, path, jobs=jobs)
+    report = _with_progress(quiet, rebuild_index, path, list(sources) or None, jobs=jobs)
     _summary(report, quiet, "rebuilt")
 
 
@@ -279,6 +312,8 @@ def index_status(index_path, fmt):
     click.echo(f"sources:    {', '.join(status.sources)}")
     state = "up to date" if not status.stale else f"{len(status.stale)} files changed; run: erqi-search index update"
     click.echo(f"sources:    {state}")
+    for missing in status.missing_sources:
+        click.echo(f"missing:    {missing} (moved? run: erqi-search index rebuild NEW_PATH)")
 
 
 # ----------------------------------------------------------------- inspect
@@ -292,12 +327,17 @@ def inspect(paths, fmt):
     from .ingest import find_report_files, read_report
 
     reports, skipped = [], 0
-    for path, meta in find_report_files(paths, warn=_warn):
+
+    def skip(where, reason):
+        nonlocal skipped
+        _warn(f"skipped {where}: {reason}")
+        skipped += 1
+
+    for path, meta in find_report_files(paths, skip):
         try:
             reports.append(read_report(path, meta))
         except UnreadableReport as err:
-            _warn(f"skipped {str(err).removeprefix('cannot read ')}")
-            skipped += 1
+            skip(err.path, err.reason)
     if fmt == "json":
         data = [{"doc_id": r.doc_id, "title": r.title, "year": r.year, "date": r.date, "source": r.source,
                  "passages": [_passage_dict(p) for p in r.passages]} for r in reports]
@@ -314,11 +354,38 @@ def inspect(paths, fmt):
                + (f", {skipped} files skipped" if skipped else ""), err=True)
 
 
+# -------------------------------------------------------------- dictionary
+
+@main.group()
+def dictionary():
+    """Tools for the segmentation dictionary."""
+
+
+@dictionary.command("candidates")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+def dictionary_candidates(sources):
+    """Print candidate policy terms found in SOURCES that the dictionary lacks
+    (关键词, quoted phrases, short headings, recurring word pairs), one a line,
+    for review before adding them to data/policy_terms.txt."""
+    from .candidates import grow_candidates
+    from .errors import UnreadableReport
+    from .ingest import find_report_files, read_report
+
+    reports = []
+    for path, meta in find_report_files(sources, lambda where, reason: _warn(f"skipped {where}: {reason}")):
+        try:
+            reports.append(read_report(path, meta))
+        except UnreadableReport as err:
+            _warn(f"skipped {err.path}: {err.reason}")
+    for term in grow_candidates(reports):
+        click.echo(term)
+
+
 # ---------------------------------------------------------------- keywords
 
 @main.command()
 @_index_option
-@click.option("--year", "-y", type=int, default=None, help="Only passages of this year.")
+@click.option("--year", "-y", type=click.IntRange(1000, 9999), default=None, help="Only passages of this year.")
 @click.option("--limit", "-n", type=click.IntRange(1), default=20, show_default=True, help="How many.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def keywords(index_path, year, limit, fmt):
@@ -357,7 +424,7 @@ def figures(indicator, index_path, fmt):
             writer.writerow([getattr(f, c) for c in columns])
     else:
         for f in rows:
-            value = f"{f.value:g}{f.unit}{f.approx}"
+            value = f.amount()
             year = f.year if f.year is not None else "----"
             click.echo(f"{year}  {value:>14}  {f.kind:<6}  {f.period or '-':<8}  {f.indicator}  [{f.passage_id}]")
             click.echo(f"      {f.text}")

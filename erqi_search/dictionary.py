@@ -17,9 +17,8 @@ it is deterministic and needs nothing but a word -> frequency table:
 >>> seg.cut_for_search("大气污染防治")
 ['大气', '污染', '大气污染', '防治']
 
-Regenerate the policy terms from a corpus (prints candidates to review)::
-
-    python -m erqi_search.dictionary seeds/ > /tmp/candidates.txt
+Candidates for the policy terms are found in a corpus by
+:mod:`erqi_search.candidates` (``erqi-search dictionary candidates SOURCE...``).
 """
 
 from __future__ import annotations
@@ -29,9 +28,6 @@ import importlib.util
 import marshal
 import math
 import os
-import re
-import sys
-from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -221,47 +217,3 @@ def compact_table(seg: Segmenter, vocabulary) -> dict:
     words = {w: f for w, f in seg.word_items() if len(w) == 1}
     words.update((w, seg.freq[w]) for w in vocabulary if seg.freq.get(w))
     return {"total": seg.total, "freq": Segmenter(words, seg.total).freq}
-
-
-def grow_candidates(reports, segmenter: Segmenter | None = None, min_count: int = 3) -> list[str]:
-    """Candidate policy terms from reports: 关键词, quoted phrases, short headings,
-    and recurring word pairs that the dictionary does not know as one word."""
-    from .analysis import normalize_text
-
-    seg = segmenter or full_segmenter()
-    found: Counter = Counter()
-    pairs: Counter = Counter()
-    for report in reports:
-        for block in report.blocks:
-            if block.keyword:
-                found[block.keyword] += min_count
-            elif block.kind == "heading" and re.fullmatch(r"[\u4e00-\u9fff]{3,8}", block.text):
-                found[block.text] += 1
-            for quoted in re.findall(r"“([\u4e00-\u9fff]{2,8})”", block.text):
-                found[quoted] += 1
-            for run in re.findall(r"[\u4e00-\u9fff]+", normalize_text(block.text)):
-                words = seg.cut(run)
-                for a, b in zip(words, words[1:]):
-                    if len(a) >= 2 and len(b) >= 2 and len(a + b) <= 6:
-                        pairs[a + b] += 1
-    found.update({w: c for w, c in pairs.items() if c >= min_count})
-    return sorted(w for w, c in found.items() if normalize_text(w) not in seg)
-
-
-def main(argv: list[str]) -> int:
-    from .ingest import find_report_files, read_report
-    from .errors import UnreadableReport
-
-    reports = []
-    for path, meta in find_report_files(argv or ["seeds"], warn=lambda m: print(m, file=sys.stderr)):
-        try:
-            reports.append(read_report(path, meta))
-        except UnreadableReport as err:
-            print(err, file=sys.stderr)
-    for term in grow_candidates(reports):
-        print(term)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

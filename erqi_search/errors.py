@@ -2,14 +2,17 @@
 
 Every error a user can cause is an :class:`ErqiSearchError` whose message is
 one plain sentence saying what to do next; the command line prints it on
-stderr without a traceback.
+stderr without a traceback. Errors that name a thing carry it as a field, so
+callers never parse the message back.
 
 >>> try:
-...     raise IndexNotFound("no index at 'x'; build one with: erqi-search index build --index x")
+...     raise UnreadableReport("seeds/x.txt", "the file is empty")
 ... except ErqiSearchError as err:
-...     print(err)
-no index at 'x'; build one with: erqi-search index build --index x
+...     print(err, "|", err.path, "|", err.reason)
+cannot read seeds/x.txt: the file is empty | seeds/x.txt | the file is empty
 """
+
+from __future__ import annotations
 
 
 class ErqiSearchError(Exception):
@@ -19,7 +22,26 @@ class ErqiSearchError(Exception):
 
 
 class UnreadableReport(ErqiSearchError):
-    """A report file that cannot be read or decoded."""
+    """A report file that cannot be read or decoded: ``path`` and ``reason``."""
+
+    def __init__(self, path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot read {self.path}: {reason}")
+
+
+class SourceNotFound(ErqiSearchError):
+    """A source given to build, update or rebuild does not exist, cannot be
+    read, or holds no reports; nothing was changed."""
+
+    def __init__(self, path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"source {self.path} {reason}; nothing was changed")
+
+
+class UnsafeUpdate(ErqiSearchError):
+    """An update would remove every report of a source (a moved or emptied folder)."""
 
 
 class IndexNotFound(ErqiSearchError):
@@ -36,6 +58,16 @@ class IndexCorrupt(ErqiSearchError):
 
 class IndexLocked(ErqiSearchError):
     """Another process is writing the index."""
+
+
+class IndexClosed(ErqiSearchError):
+    """The :class:`~erqi_search.search.Index` was used after ``close()``."""
+
+
+class InvalidArgument(ErqiSearchError):
+    """A library argument out of range or of the wrong kind (a year of ``'abc'``)."""
+
+    exit_code = 2
 
 
 class QuerySyntaxError(ErqiSearchError):

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import shutil
 import socket
+import stat as stat_module
 import time
 from collections import deque
 from itertools import islice
@@ -31,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .errors import ErqiSearchError, IndexLocked, UnreadableReport
+from .errors import ErqiSearchError, IndexLocked, SourceNotFound, UnreadableReport, UnsafeUpdate
 from .figures import extract_figures
 from .ingest import find_report_files, read_report
 from .schema import (
@@ -82,6 +83,11 @@ class BuildReport:
     unchanged: int = 0
     skipped: list[str] = field(default_factory=list)
 
+    def skip(self, path, reason: str, warn: Callable[[str], None]) -> None:
+        """Record a file passed over and warn once: the summary's count equals the warnings."""
+        self.skipped.append(str(path))
+        warn(f"skipped {path}: {reason}")
+
 
 @dataclass
 class IndexStatus:
@@ -97,6 +103,7 @@ class IndexStatus:
     versions: dict
     sources: list[str]
     stale: list[str]  # sources changed, added or removed since the build
+    missing_sources: list[str] = field(default_factory=list)  # recorded sources that no longer exist
 
 
 # ------------------------------------------------------------------ locking
@@ -171,20 +178,26 @@ class _FileResult:
 
 
 def _analyze_file(item: tuple[str, dict | None, str]) -> _FileResult:
+    """Read, cut and analyse one file; any failure skips the file with its reason."""
     path, meta, doc_id = item
     try:
         stat = os.stat(path)
+        size, mtime = stat.st_size, stat.st_mtime_ns
+    except OSError:
+        size, mtime = 0, 0
+    try:
         report = read_report(path, meta)
+        report.doc_id = doc_id
+        docs = [passage_fields(p, report.sha256) for p in report.passages]
+        figures = [f.as_dict() for p in report.passages
+                   for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id,
+                                           context=p.title)]
     except UnreadableReport as err:
-        return _FileResult(path, doc_id, "", stat.st_size, stat.st_mtime_ns, [], 0, str(err))
-    except OSError as err:
-        return _FileResult(path, doc_id, "-", 0, 0, [], 0, f"cannot read {path}: {err.strerror}")
-    report.doc_id = doc_id
-    docs = [passage_fields(p, report.sha256) for p in report.passages]
+        return _FileResult(path, doc_id, "", size, mtime, [], 0, err.reason)
+    except Exception as err:  # noqa: BLE001 - one bad file must not stop a build
+        return _FileResult(path, doc_id, "", size, mtime, [], 0, f"it could not be analysed ({type(err).__name__}: {err})")
     chars = sum(len(p.text) for p in report.passages)
-    figures = [f.as_dict() for p in report.passages
-               for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id)]
-    return _FileResult(path, doc_id, report.sha256, stat.st_size, stat.st_mtime_ns, docs, chars, figures=figures)
+    return _FileResult(path, doc_id, report.sha256, size, mtime, docs, chars, figures=figures)
 
 
 def _analyze_batch(items: list) -> list[_FileResult]:
@@ -227,10 +240,10 @@ def analyze_files(items: list, jobs: int) -> Iterator[_FileResult]:
 
 # ------------------------------------------------------------------ sources
 
-def _scan(sources: Iterable, warn) -> list[tuple[str, dict | None, str]]:
+def _scan(sources: Iterable, skip=None) -> list[tuple[str, dict | None, str]]:
     """Every report file under the sources, with its metadata row and a unique doc_id."""
     items, used = [], set()
-    for path, meta in find_report_files(sources, warn):
+    for path, meta in find_report_files(sources, skip):
         where = os.path.abspath(path)  # links are kept as named, so a warning names them
         doc_id = path.stem
         if doc_id in used:
@@ -241,8 +254,12 @@ def _scan(sources: Iterable, warn) -> list[tuple[str, dict | None, str]]:
 
 
 def _file_sha(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    """The sha256 of a regular file, read without blocking (``-`` for a FIFO or device)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            return "-"
+        digest = hashlib.sha256()
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -350,8 +367,7 @@ def _write(ix_dir: Path, results: Iterator[_FileResult], report: BuildReport, fi
         for result in results:
             done += 1
             if result.error:
-                warn(f"skipped {result.error.removeprefix('cannot read ')}")
-                report.skipped.append(result.path)
+                report.skip(result.path, result.error, warn)
             for doc in result.docs:
                 writer.add_document(**doc)
             for figure in result.figures:
@@ -412,53 +428,100 @@ def _prepare(path) -> Path:
     return path
 
 
+def check_sources(sources) -> list[str]:
+    """The sources as real paths, after checking that each exists and can be read.
+
+    Raises :class:`SourceNotFound` (nothing is changed) for a mistyped, moved or
+    unreadable source, so a typo can never publish an empty index.
+    """
+    checked = []
+    for source in sources:
+        real = os.path.realpath(source)
+        if not os.path.exists(real):
+            raise SourceNotFound(source, "does not exist (check the path; a moved folder must be given anew)")
+        try:
+            if os.path.isdir(real):
+                os.scandir(real).close()
+            elif not os.access(real, os.R_OK):
+                raise PermissionError(13, "permission denied")
+        except OSError as err:
+            raise SourceNotFound(source, f"cannot be read ({err.strerror or err})") from None
+        checked.append(real)
+    return checked
+
+
+def _jobs(jobs: int | None) -> int:
+    return jobs or os.cpu_count() or 1
+
+
 def build_index(sources=None, path=None, *, jobs: int | None = None,
                 progress: Callable[[Progress], None] | None = None,
                 warn: Callable[[str], None] | None = None, lock_wait: float = 0.0) -> BuildReport:
     """Build a fresh index of ``sources`` (default ``seeds/``) at ``path`` and
-    publish it atomically, replacing any index there."""
+    publish it atomically, replacing any index there.
+
+    Raises :class:`SourceNotFound` when a source is missing or unreadable, or
+    when no report under the sources can be read: the index is left as it was.
+    """
     started = time.monotonic()
     warn = warn or (lambda message: None)
+    sources = check_sources(sources or DEFAULT_SOURCES)
     path = _prepare(path)
-    sources = [os.path.realpath(s) for s in (sources or DEFAULT_SOURCES)]
     with IndexLock(path, lock_wait):
         previous = _current_manifest(path)
         _clean(path, {previous["generation"], previous.get("previous_generation") or ""} if previous else set())
-        items = _scan(sources, warn)
+        report = BuildReport(str(path), "", 0, 0)
+        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
+        if not items:
+            raise SourceNotFound(", ".join(sources), "holds no .txt, .md or .html reports")
         gen = _new_generation(path, previous)
-        report = BuildReport(str(path), gen.name, 0, 0, added=[i[2] for i in items])
         files: dict = {}
-        _write(gen, analyze_files(items, jobs or os.cpu_count() or 1), report, files, len(items), progress, warn)
+        try:
+            _write(gen, analyze_files(items, _jobs(jobs)), report, files, len(items), progress, warn)
+            if not any("skipped" not in f for f in files.values()):
+                raise SourceNotFound(", ".join(sources), f"holds no readable report ({len(items)} files skipped)")
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        report.added = [f["doc_id"] for f in files.values() if "skipped" not in f]
         _publish(path, gen, sources, files, report, started, previous)
     return report
 
 
-def rebuild_index(path=None, **options) -> BuildReport:
-    """Rebuild from the sources recorded in the index's manifest."""
+def rebuild_index(path=None, sources=None, **options) -> BuildReport:
+    """Rebuild from ``sources``, or from the sources recorded in the index's manifest."""
     path = Path(path) if path is not None else default_index_path()
-    manifest = read_manifest(path)
-    return build_index(manifest["sources"], path, **options)
+    if not sources:
+        sources = read_manifest(path)["sources"]
+    return build_index(sources, path, **options)
 
 
 def update_index(path=None, sources=None, *, jobs: int | None = None, progress=None, warn=None,
-                 lock_wait: float = 0.0) -> BuildReport:
+                 lock_wait: float = 0.0, allow_empty_source: bool = False) -> BuildReport:
     """Bring the index up to date with its sources: add new and changed files,
-    delete removed ones, leave the rest; publish atomically."""
+    delete removed ones, leave the rest; publish atomically.
+
+    A source that no longer exists is an error (:class:`SourceNotFound`); one
+    that exists but would lose every report it held is refused
+    (:class:`UnsafeUpdate`) unless ``allow_empty_source`` is true.
+    """
     started = time.monotonic()
     warn = warn or (lambda message: None)
     path = Path(path) if path is not None else default_index_path()
     with IndexLock(_prepare(path), lock_wait):
         manifest = read_manifest(path)
-        sources = [os.path.realpath(s) for s in sources] if sources else manifest["sources"]
+        sources = check_sources(sources or manifest["sources"])
         _clean(path, {manifest["generation"], manifest.get("previous_generation") or ""})
-        items = _scan(sources, warn)
+        report = BuildReport(str(path), manifest["generation"], manifest["documents"], manifest["passages"])
+        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
         recorded = manifest["files"]
+        if not allow_empty_source:
+            _refuse_emptied_sources(sources, items, recorded)
         added, changed, unchanged = _changed_files(items, recorded)
         scanned = {i[0] for i in items}
         removed = [p for p in recorded if p not in scanned]
-        report = BuildReport(str(path), manifest["generation"], manifest["documents"], manifest["passages"],
-                             added=[i[2] for i in added], changed=[i[2] for i in changed],
-                             removed=[recorded[p]["doc_id"] for p in removed], unchanged=unchanged)
+        report.unchanged = unchanged
+        report.removed = [recorded[p]["doc_id"] for p in removed]
         if not (added or changed or removed):
             return report
         gen = _new_generation(path, manifest)
@@ -472,10 +535,27 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             files.pop(p, None)
         work = changed + added
         report.passages = 0
-        _write(gen, analyze_files(work, jobs or os.cpu_count() or 1), report, files, len(work), progress,
+        _write(gen, analyze_files(work, _jobs(jobs)), report, files, len(work), progress,
                warn, deletes=deletes, create=False, old_figures=old / FIGURES)
+        indexed = {p for p, f in files.items() if "skipped" not in f}
+        report.added = [i[2] for i in added if i[0] in indexed]
+        report.changed = [i[2] for i in changed if i[0] in indexed]
+        # a changed file that can no longer be read has lost its passages
+        report.removed += [i[2] for i in changed if i[0] not in indexed and "skipped" not in recorded[i[0]]]
         _publish(path, gen, sources, files, report, started, manifest)
     return report
+
+
+def _refuse_emptied_sources(sources: list[str], items, recorded: dict) -> None:
+    """Raise :class:`UnsafeUpdate` when a source that held reports now holds none."""
+    for source in sources:
+        inside = source.rstrip(os.sep) + os.sep
+        held = [p for p, f in recorded.items() if (p == source or p.startswith(inside)) and "skipped" not in f]
+        if held and not any(i[0] == source or i[0].startswith(inside) for i in items):
+            raise UnsafeUpdate(
+                f"the update would remove all {len(held)} reports of {source}, which now holds none; "
+                "nothing was changed (check the path, or pass --allow-empty-source to remove them)"
+            )
 
 
 def index_status(path=None) -> IndexStatus:
@@ -484,7 +564,8 @@ def index_status(path=None) -> IndexStatus:
     manifest = read_manifest(path)
     gen = path / manifest["generation"]
     size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
-    items = _scan(manifest["sources"], lambda message: None)
+    missing = [s for s in manifest["sources"] if not os.path.exists(s)]
+    items = _scan([s for s in manifest["sources"] if s not in missing])
     added, changed, _ = _changed_files(items, manifest["files"])
     scanned = {i[0] for i in items}
     stale = [i[0] for i in added + changed] + [p for p in manifest["files"] if p not in scanned]
@@ -500,6 +581,7 @@ def index_status(path=None) -> IndexStatus:
                   "dictionary": manifest["dictionary_hash"], "format": manifest["format_version"]},
         sources=manifest["sources"],
         stale=stale,
+        missing_sources=missing,
     )
 
 

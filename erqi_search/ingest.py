@@ -17,6 +17,7 @@ import csv
 import hashlib
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,8 @@ from .errors import UnreadableReport
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 METADATA_FILE = "metadata.csv"
 
-Warn = Callable[[str], None]
+#: ``skip(path, reason)``: told of every file or directory passed over.
+Skip = Callable[[Path, str], None]
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,6 @@ class Report:
     sha256: str
     blocks: list[Block]
     region: str = ""
-    meta_source: str = ""
     _passages: list | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -79,21 +80,25 @@ class Report:
 def decode_bytes(data: bytes, name: str = "file") -> str:
     """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK.
 
-    A file mixing UTF-8 and GB18030 lines is decoded line by line.
+    A file mixing UTF-8 and GB18030 lines is decoded line by line; a few
+    undecodable bytes (or a lone UTF-16 surrogate) become U+FFFD, but a file
+    that is mostly undecodable is refused.
 
     >>> decode_bytes("二七区".encode("gb18030"))
     '二七区'
+    >>> decode_bytes(b"\\xff\\xfe" + "二七区的工作报告全文".encode("utf-16-le") + b"\\x00\\xd8")
+    '二七区的工作报告全文�'
     >>> decode_bytes(b"\\x00\\x01\\x02binary")
     Traceback (most recent call last):
     ...
     erqi_search.errors.UnreadableReport: cannot read file: it looks binary, not UTF-8, UTF-16 or GB18030 text
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+        return _mostly_text(data[3:].decode("utf-8", errors="replace"), name)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return _mostly_text(data.decode("utf-16", errors="replace"), name)
     if b"\x00" in data:
-        raise UnreadableReport(f"cannot read {name}: it looks binary, not UTF-8, UTF-16 or GB18030 text")
+        raise UnreadableReport(name, "it looks binary, not UTF-8, UTF-16 or GB18030 text")
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding)
@@ -110,8 +115,15 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
                 bad += 1
                 lines.append(raw.decode("utf-8", errors="replace"))
     if bad > len(lines) // 10:
-        raise UnreadableReport(f"cannot read {name}: it is not UTF-8, UTF-16 or GB18030 text")
+        raise UnreadableReport(name, "it is not UTF-8, UTF-16 or GB18030 text")
     return "\n".join(lines)
+
+
+def _mostly_text(text: str, name: str) -> str:
+    """``text`` unless more than a tenth of it is replacement characters."""
+    if text.count("\ufffd") * 10 > len(text):
+        raise UnreadableReport(name, "it is not UTF-8, UTF-16 or GB18030 text")
+    return text
 
 
 # ------------------------------------------------------------- line rules
@@ -202,14 +214,17 @@ def classify_line(line: str, markdown: bool = True) -> Block:
     return Block("para", text)
 
 
-def _continues(prev: Block, nxt: Block) -> bool:
-    """True when ``nxt`` is the rest of a sentence that ``prev`` broke off."""
+def _is_prose(text: str) -> bool:
+    """A broken newspaper column is prose (commas, full stops) and long; a headline is short."""
+    return len(text) >= 24 and any(ch in PROSE_PUNCT for ch in text)
+
+
+def _continues(prev: Block, prose: bool, nxt: Block) -> bool:
+    """True when ``nxt`` is the rest of a sentence that ``prev`` (prose or not) broke off."""
     if prev.kind != "para" or nxt.kind != "para" or not prev.text or not nxt.text:
         return False
     last, first = prev.text[-1], nxt.text[0]
     ends_open = bool(_CJK.match(last)) or last in "）)"
-    # a broken newspaper column is prose (commas, full stops) and long; a headline is short
-    prose = any(ch in PROSE_PUNCT for ch in prev.text) and len(prev.text) >= 24
     starts_inside = bool(_CJK.match(first)) or first.isdigit() or first in "“‘《"
     return ends_open and prose and starts_inside
 
@@ -218,7 +233,8 @@ def repair_layout(blocks: list[Block]) -> list[Block]:
     """Join paragraphs that a newspaper layout broke mid-sentence.
 
     A long prose line that stops on a Chinese character continues on the next
-    line; a short headline-like line does not.
+    line; a short headline-like line does not. Linear in the text, however
+    many lines join.
 
     >>> broken = [Block("para", "今年全力推进马固旧村改造项目、凤湖生态休闲区建设、西"), Block("para", "南水系连通工程。")]
     >>> [b.text for b in repair_layout(broken)]
@@ -227,11 +243,19 @@ def repair_layout(blocks: list[Block]) -> list[Block]:
     ['凤湖、西', '南水系连通工程。']
     """
     out: list[Block] = []
+    pieces: list[str] = []  # the texts of the paragraph being joined
+    prose = False
     for block in blocks:
-        if out and _continues(out[-1], block):
-            out[-1] = Block("para", out[-1].text + block.text)
-        else:
-            out.append(block)
+        if out and _continues(out[-1], prose, block):
+            pieces.append(block.text)
+            out[-1] = Block("para", block.text)  # the last piece decides the next join (still prose)
+            continue
+        if len(pieces) > 1:
+            out[-1] = Block("para", "".join(pieces))
+        out.append(block)
+        pieces, prose = [block.text], _is_prose(block.text)
+    if len(pieces) > 1:
+        out[-1] = Block("para", "".join(pieces))
     return out
 
 
@@ -376,12 +400,9 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None)
     2018
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise UnreadableReport(f"cannot read {path}: {err.strerror or err}") from None
+    data = read_file_bytes(path)
     if not data.strip():
-        raise UnreadableReport(f"cannot read {path}: the file is empty")
+        raise UnreadableReport(path, "the file is empty")
     text = decode_bytes(data, str(path))
     if path.suffix.lower() in (".html", ".htm"):
         title, blocks = parse_html(text)
@@ -389,53 +410,100 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None)
         blocks = parse_text(text)
         title = ""
     if not blocks:
-        raise UnreadableReport(f"cannot read {path}: it holds no text")
-    title = title or blocks[0].text
+        raise UnreadableReport(path, "it holds no text")
     meta = metadata or {}
+    title = cap_title((meta.get("title") or "").strip() or title or blocks[0].text)
     year_text = (meta.get("year") or "").strip()
     return Report(
         doc_id=path.stem,
-        title=(meta.get("title") or "").strip() or title,
+        title=title,
         year=int(year_text) if year_text.isdigit() else infer_year(title, blocks, path.name),
         date=(meta.get("date") or "").strip() or infer_date(blocks),
         source=str(path),
         sha256=hashlib.sha256(data).hexdigest(),
         blocks=blocks,
         region=(meta.get("region") or "").strip(),
-        meta_source=(meta.get("source") or "").strip(),
     )
 
 
-def find_report_files(sources, warn: Warn | None = None) -> Iterator[tuple[Path, dict[str, str] | None]]:
+#: Files larger than this are refused rather than read into memory whole.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of a regular file; a FIFO, device or socket is refused without
+    blocking, and so is a file over :data:`MAX_FILE_BYTES`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise UnreadableReport(path, err.strerror or str(err)) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableReport(path, "not a regular file (a FIFO, device or socket)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise UnreadableReport(path, f"larger than {MAX_FILE_BYTES >> 20} MB; split it into smaller files")
+        try:
+            return handle.read()
+        except OSError as err:
+            raise UnreadableReport(path, err.strerror or str(err)) from None
+
+
+#: Titles are cut to this many characters (a file without line breaks would
+#: otherwise make its whole text the title of every passage).
+TITLE_MAX = 100
+
+
+def cap_title(text: str, limit: int = TITLE_MAX) -> str:
+    """``text`` cut to at most ``limit`` characters, at a sentence or clause end
+    when one falls in the second half, with ``…`` where it was cut.
+
+    >>> cap_title("二七区推进项目建设。" * 3, limit=12)
+    '二七区推进项目建设。…'
+    >>> cap_title("短标题")
+    '短标题'
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = max(head.rfind(ch) for ch in SENTENCE_END + "，,、：:")
+    return (head[: cut + 1] if cut >= limit // 2 else head) + "…"
+
+
+def find_report_files(sources, skip: Skip | None = None) -> Iterator[tuple[Path, dict[str, str] | None]]:
     """Yield ``(path, metadata_row)`` for every report under the sources, sorted.
 
     Directories are walked recursively (symlink loops are not followed twice);
-    files of other types are reported through ``warn`` and skipped.
+    what is passed over is reported through ``skip(path, reason)``.
     """
-    warn = warn or (lambda message: None)
+    skip = skip or (lambda path, reason: None)
     for source in sources:
         source = Path(source)
         if source.is_file():
             if source.suffix.lower() in SUFFIXES:
                 yield source, read_metadata(source.parent).get(source.name)
             else:
-                warn(f"skipped {source}: not a .txt, .md or .html file")
+                skip(source, NOT_A_REPORT)
         elif source.is_dir():
-            yield from _walk(source, warn, set())
+            yield from _walk(source, skip, set())
         else:
-            warn(f"skipped {source}: no such file or directory")
+            skip(source, "no such file or directory")
 
 
-def _walk(directory: Path, warn: Warn, seen: set) -> Iterator[tuple[Path, dict[str, str] | None]]:
+NOT_A_REPORT = "not a .txt, .md or .html file"
+
+
+def _walk(directory: Path, skip: Skip, seen: set) -> Iterator[tuple[Path, dict[str, str] | None]]:
     try:
         real = os.path.realpath(directory)
         if real in seen:
-            warn(f"skipped {directory}: a directory link loop")
+            skip(directory, "a directory link loop")
             return
         seen.add(real)
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as err:
-        warn(f"skipped {directory}: {err.strerror or err}")
+        skip(directory, err.strerror or str(err))
         return
     metadata = read_metadata(directory)
     for entry in entries:
@@ -445,10 +513,10 @@ def _walk(directory: Path, warn: Warn, seen: set) -> Iterator[tuple[Path, dict[s
         except OSError:  # a link to itself: not a directory; reading it will say why
             is_dir = False
         if is_dir:
-            yield from _walk(path, warn, seen)
+            yield from _walk(path, skip, seen)
         elif entry.name == METADATA_FILE or entry.name.startswith("."):
             continue
         elif path.suffix.lower() in SUFFIXES:
             yield path, metadata.get(entry.name)
         else:
-            warn(f"skipped {path}: not a .txt, .md or .html file")
+            skip(path, NOT_A_REPORT)

@@ -229,6 +229,8 @@ def parse(text: str):
     """Parse a query string into a small syntax tree (raises :class:`QuerySyntaxError`)."""
     if len(text) > 2000:
         raise _error("查询过长", "query too long", "use at most 2,000 characters")
+    if not text.strip():
+        raise _error("查询为空", "empty query", "type the words to search for")
     return _Parser(text).parse()
 
 

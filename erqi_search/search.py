@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import pickle
 import struct
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .dictionary import Segmenter
-from .errors import ErqiSearchError, IndexCorrupt
+from .errors import ErqiSearchError, IndexClosed, IndexCorrupt, InvalidArgument
 from .present import highlight_spans, make_snippet
 from .query import QueryCompiler, parse
 from .schema import FIGURES, QUERY_DICT, check_generation, command_hint, read_manifest
@@ -114,6 +115,9 @@ class Index:
                 f"the index at {self.path} is damaged or half-written; rebuild with: {command_hint(self.path, 'rebuild')}"
             ) from None
         self.segmenter = Segmenter.from_prefix_table(table["freq"], table["total"])
+        # held open, so the figures stay readable after later writes delete this generation
+        self._figures = open(gen / FIGURES, "rb")
+        self._closed = False
         self._local = threading.local()
         self._searchers: list = []
         self._lock = threading.Lock()
@@ -134,6 +138,8 @@ class Index:
             ) from None
 
     def _searcher(self):
+        if self._closed:
+            raise IndexClosed(f"the index at {self.path} is closed; open it again with open_index()")
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             from whoosh.scoring import BM25F
@@ -146,9 +152,13 @@ class Index:
 
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             for searcher in self._searchers:
                 searcher.close()
             self._searchers.clear()
+        self._figures.close()
         self._ix.close()
 
     def __enter__(self) -> "Index":
@@ -168,8 +178,9 @@ class Index:
         """
         from whoosh import query as wq
 
-        limit = max(1, min(int(limit), MAX_LIMIT))
-        page = max(1, int(page))
+        limit = max(1, min(_integer("limit", limit), MAX_LIMIT))
+        page = max(1, _integer("page", page))
+        year = None if year is None else _year(year)
         reader = self._searcher().reader()
         compiler = QueryCompiler(self.segmenter, lambda fieldname, text: (fieldname, text) in reader)
         compiled = compiler.compile(parse(query))
@@ -255,6 +266,7 @@ class Index:
         kind ``"关键词"`` for the reports' own, ``"extracted"`` for TF-IDF terms."""
         from collections import Counter
 
+        year = None if year is None else _year(year)
         counts: Counter = Counter()
         with self._reading():
             for stored in self._searcher().all_stored_fields():
@@ -269,7 +281,7 @@ class Index:
 
     @property
     def passage_count(self) -> int:
-        return self._ix.doc_count()
+        return self._searcher().doc_count()
 
     # -- figures and trends
 
@@ -285,14 +297,13 @@ class Index:
 
         key = normalize_text(indicator).strip()
         forms = [key] + list(synonym_classes().get(key, ()))
-        raw_forms = {indicator.strip(), *forms}
         found = []
-        with open(self._gen / FIGURES, encoding="utf-8") as handle:
-            for line in handle:
-                if any(form in line for form in raw_forms) or not line.isascii():
-                    data = json.loads(line)
-                    if matches(data["indicator"], forms):
-                        found.append(Figure(**data))
+        self._searcher()  # raises IndexClosed after close()
+        data = os.pread(self._figures.fileno(), os.fstat(self._figures.fileno()).st_size, 0)
+        for line in data.decode("utf-8").splitlines():
+            record = json.loads(line)
+            if matches(record["indicator"], forms):
+                found.append(Figure(**record))
         return sorted(found, key=lambda f: f.year or 0)  # stable: text order within a year
 
     def trend(self, term: str) -> list[tuple[int, int, float]]:
@@ -315,6 +326,7 @@ class Index:
         ``{"rose": [(term, per_1000_a, per_1000_b), ...], "fell": [...]}``."""
         from collections import Counter
 
+        year_a, year_b = _year(year_a), _year(year_b)
         counts = {year_a: Counter(), year_b: Counter()}
         passages = Counter()
         with self._reading():
@@ -370,6 +382,21 @@ def match_set(q, searcher) -> set[int]:
     if reader.has_deletions():
         found = {d for d in found if not reader.is_deleted(d)}
     return found
+
+
+def _integer(name: str, value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _year(value) -> int:
+    """A year argument as an int: four digits, or :class:`InvalidArgument`."""
+    year = _integer("year", value)
+    if not 1000 <= year <= 9999:
+        raise InvalidArgument(f"year must have four digits, not {value!r}")
+    return year
 
 
 def _quote(text: str) -> str:

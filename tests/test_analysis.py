@@ -107,7 +107,7 @@ def test_analyzer_is_picklable_and_versioned():
 
 
 def test_grow_candidates_finds_terms_the_dictionary_lacks():
-    from erqi_search.dictionary import grow_candidates
+    from erqi_search.candidates import grow_candidates
 
     reports = [read_report(p) for p in sorted(SEEDS.iterdir())]
     candidates = grow_candidates(reports)
@@ -116,9 +116,11 @@ def test_grow_candidates_finds_terms_the_dictionary_lacks():
     assert "主要经济指标" in candidates  # a 关键词 line of 001
 
 
-def test_dictionary_command_prints_candidates(capsys):
-    from erqi_search.dictionary import main
+def test_dictionary_command_prints_candidates():
+    from click.testing import CliRunner
 
-    assert main([str(SEEDS)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert "主要经济指标" in out
+    from erqi_search.cli import main
+
+    result = CliRunner().invoke(main, ["dictionary", "candidates", str(SEEDS)])
+    assert result.exit_code == 0
+    assert "主要经济指标" in result.output.splitlines()

@@ -87,10 +87,10 @@ def test_missing_file_is_unreadable(tmp_path):
 
 
 def test_find_report_files_skips_other_types(corpus):
-    warnings = []
-    found = [p.name for p, _ in find_report_files([corpus], warn=warnings.append)]
+    skipped = []
+    found = [p.name for p, _ in find_report_files([corpus], lambda path, reason: skipped.append((path.name, reason)))]
     assert found == ["binary.txt", "brief.html", "empty.txt", "gb.txt", "minsheng.md", "report.txt"]
-    assert len(warnings) == 1 and "notes.pdf" in warnings[0]
+    assert skipped == [("notes.pdf", "not a .txt, .md or .html file")]
 
 
 def test_metadata_sidecar_overrides(tmp_path):

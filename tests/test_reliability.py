@@ -54,7 +54,8 @@ def test_bad_files_are_read_or_skipped_and_the_build_goes_on(tmp_path):
     warnings = []
     report = build_index([src], tmp_path / "ix", jobs=2, warn=warnings.append)
     skipped = sorted(Path(p).name for p in report.skipped)
-    assert skipped == ["binary.txt", "dangling.txt", "empty.txt", "self.txt"]
+    assert skipped == ["again", "binary.txt", "dangling.txt", "empty.txt", "self.txt"]
+    assert len(warnings) == len(report.skipped)  # the summary counts exactly what was warned
     assert all("\n" not in w and w.startswith("skipped ") for w in warnings)
     assert any("loop" in w for w in warnings)  # the link loop is named and not followed twice
     assert report.documents == 4
