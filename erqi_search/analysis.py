@@ -26,29 +26,20 @@ Two token streams are indexed for each passage:
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
-from .dictionary import DATA, Segmenter, jieba_file
+from .dictionary import Segmenter, jieba_file
+from .text import ATOM, CJK_RE, DATA, atoms, normalize, normalize_text
 
 #: Bump when tokens change: an index made with another version must be rebuilt.
 ANALYZER_VERSION = "2"
 
-T2S_FILE = DATA / "t2s.tsv"
 SYNONYMS_FILE = DATA / "synonyms.txt"
 
 #: Particles and function words dropped from the word stream (never from grams,
 #: so phrases keep them). Kept short on purpose: 和 is not here (碳中和, 和谐).
 STOP_WORDS = frozenset("的 了 着 之 与 及 或 在 是 对 把 被 将 等 为 于 而 并 也 都 又 其 这 那 个 中".split())
-
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af\U00020000-\U0003134f"
-#: Letters and digits that form runs (Latin, Greek, Cyrillic); any other
-#: word character (Chinese, kana, hangul, ...) is an atom by itself.
-_RUN = "0-9a-z\u00b5\u00df-\u024f\u0370-\u03ff\u0400-\u04ff"
-ATOM = re.compile(rf"[{_RUN}]+(?:[.+][{_RUN}]+)*%?|(?!_)\w")
-_CJK_ATOM = re.compile(rf"[{_CJK}]")
 
 
 class Token(NamedTuple):
@@ -61,74 +52,10 @@ class Token(NamedTuple):
     end: int
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> dict[int, str]:
-    table = {}
-    for line in T2S_FILE.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            trad, simp = line.split("\t")
-            table[ord(trad)] = simp
-    return table
-
-
-_TABLE: dict[int, str] = {}  # character -> its normalised form, filled as characters are met
-_ODD: set[str] = set()  # characters whose normalised form is not exactly one character
-
-
-def _normal_char(ch: str) -> str:
-    out = unicodedata.normalize("NFKC", ch).lower().translate(_t2s())
-    _TABLE[ord(ch)] = out
-    if len(out) != 1:
-        _ODD.add(ch)
-    return out
-
-
-def normalize(text: str) -> tuple[str, list[int] | None]:
-    """Normalise for matching; return the text and, when lengths changed, the
-    original index of every normalised character (``None``: one to one).
-
-    >>> normalize("ＰＭ１０ 溫暖")
-    ('pm10 温暖', None)
-    >>> normalize("5㎡")
-    ('5m2', [0, 1, 1])
-    """
-    chars = set(text)
-    for ch in chars:
-        if ord(ch) not in _TABLE:
-            _normal_char(ch)
-    norm = text.translate(_TABLE)
-    odd = chars & _ODD
-    if not odd:
-        return norm, None
-    origin: list[int] = []
-    last = 0
-    for m in re.finditer("|".join(map(re.escape, odd)), text):
-        i = m.start()
-        origin.extend(range(last, i))
-        origin.extend([i] * len(_TABLE[ord(text[i])]))
-        last = i + 1
-    origin.extend(range(last, len(text)))
-    return norm, origin
-
-
-def normalize_text(text: str) -> str:
-    """Only the normalised text: ``normalize_text("溫暖ＧＤＰ") == "温暖gdp"``."""
-    return normalize(text)[0]
-
-
 def _span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:
     if origin is None:
         return start, end
     return origin[start], origin[end - 1] + 1
-
-
-def atoms(norm: str) -> list[tuple[str, int, int]]:
-    """The atoms of normalised text: Chinese characters and Latin/number runs.
-
-    >>> [a for a, _, _ in atoms("完成28.6亿元,pm2.5下降9%")]
-    ['完', '成', '28.6', '亿', '元', 'pm2.5', '下', '降', '9%']
-    """
-    return [(m.group(), m.start(), m.end()) for m in ATOM.finditer(norm)]
 
 
 def _pieces(norm: str):
@@ -137,7 +64,7 @@ def _pieces(norm: str):
     run_start = run_end = -1
     for m in ATOM.finditer(norm):
         start, end = m.span()
-        if end - start == 1 and _CJK_ATOM.match(m.group()):
+        if end - start == 1 and CJK_RE.match(m.group()):
             if run_end != start:
                 if run_start >= 0:
                     yield True, run_start, run_end
@@ -255,7 +182,7 @@ def key_terms(text: str, k: int = 5, segmenter: Segmenter | None = None) -> tupl
     idf, median = _idf()
     counts: dict[str, int] = {}
     for w in words(text, segmenter):
-        if len(w) >= 2 and _CJK_ATOM.match(w) and w not in KEY_TERM_STOPS:
+        if len(w) >= 2 and CJK_RE.match(w) and w not in KEY_TERM_STOPS:
             counts[w] = counts.get(w, 0) + 1
     scored = sorted(counts, key=lambda w: (-counts[w] * idf.get(w, median), w))
     return tuple(scored[:k])

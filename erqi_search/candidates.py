@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .analysis import normalize_text
 from .dictionary import Segmenter, full_segmenter
+from .text import HAN, normalize_text
 
 
 def grow_candidates(reports, segmenter: Segmenter | None = None, min_count: int = 3) -> list[str]:
@@ -25,11 +25,11 @@ def grow_candidates(reports, segmenter: Segmenter | None = None, min_count: int 
         for block in report.blocks:
             if block.keyword:
                 found[block.keyword] += min_count
-            elif block.kind == "heading" and re.fullmatch(r"[\u4e00-\u9fff]{3,8}", block.text):
+            elif block.kind == "heading" and re.fullmatch(f"[{HAN}]{{3,8}}", block.text):
                 found[block.text] += 1
-            for quoted in re.findall(r"“([\u4e00-\u9fff]{2,8})”", block.text):
+            for quoted in re.findall(f"“([{HAN}]{{2,8}})”", block.text):
                 found[quoted] += 1
-            for run in re.findall(r"[\u4e00-\u9fff]+", normalize_text(block.text)):
+            for run in re.findall(f"[{HAN}]+", normalize_text(block.text)):
                 words = seg.cut(run)
                 for a, b in zip(words, words[1:]):
                     if len(a) >= 2 and len(b) >= 2 and len(a + b) <= 6:

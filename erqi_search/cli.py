@@ -323,8 +323,10 @@ def index_status(index_path, fmt):
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def inspect(paths, fmt):
     """Show the passages of files or directories as they will be indexed."""
+    from .analysis import key_terms
     from .errors import UnreadableReport
     from .ingest import find_report_files, read_report
+    from .passages import cut_passages
 
     reports, skipped = [], 0
 
@@ -335,22 +337,24 @@ def inspect(paths, fmt):
 
     for path, meta in find_report_files(paths, skip):
         try:
-            reports.append(read_report(path, meta))
+            report = read_report(path, meta)
         except UnreadableReport as err:
             skip(err.path, err.reason)
+            continue
+        reports.append((report, cut_passages(report, key_terms)))
     if fmt == "json":
         data = [{"doc_id": r.doc_id, "title": r.title, "year": r.year, "date": r.date, "source": r.source,
-                 "passages": [_passage_dict(p) for p in r.passages]} for r in reports]
+                 "passages": [_passage_dict(p) for p in passages]} for r, passages in reports]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        for r in reports:
+        for r, passages in reports:
             click.echo(f"== {r.doc_id}  {r.title}  ({r.year if r.year is not None else '----'}) {r.date}".rstrip())
-            for p in r.passages:
+            for p in passages:
                 meta = " | ".join(x for x in (" › ".join(p.section_path), "关键词: " + "、".join(p.keywords)
                                               if p.keywords else "", "terms: " + "、".join(p.key_terms)) if x)
                 click.echo(f"[{p.passage_id}] {meta}")
                 click.echo("   " + p.text.replace("\n", "\n   "))
-    click.echo(f"{len(reports)} reports, {sum(len(r.passages) for r in reports)} passages"
+    click.echo(f"{len(reports)} reports, {sum(len(passages) for _, passages in reports)} passages"
                + (f", {skipped} files skipped" if skipped else ""), err=True)
 
 

@@ -31,7 +31,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+from .text import DATA, T2S_FILE, normalize_text
+
 POLICY_TERMS = DATA / "policy_terms.txt"
 MAX_SUBWORD = 6
 
@@ -150,8 +151,6 @@ def dictionary_hash() -> str:
     """Hash of everything that decides segmentation: jieba's version and the policy terms."""
     from importlib.metadata import version
 
-    from .analysis import T2S_FILE
-
     digest = hashlib.sha256(f"jieba {version('jieba')}\n".encode())
     digest.update(POLICY_TERMS.read_bytes())
     digest.update(T2S_FILE.read_bytes())
@@ -172,8 +171,6 @@ def _cache_file() -> Path:
 
 
 def _build_full_table() -> tuple[dict[str, int], int]:
-    from .analysis import normalize_text
-
     freq: dict[str, int] = {}
     with open(jieba_file("dict.txt"), encoding="utf-8") as handle:
         for line in handle:

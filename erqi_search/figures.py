@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
+
+from .model import RATE_UNITS, Figure, decimal_text
+from .text import HAN, HAN_RE, normalize_text
 
 # ----------------------------------------------------------------- the units
 
@@ -44,7 +47,6 @@ COUNT_UNITS = (
 )
 #: Units of change: always ``growth`` (番 only in 翻N番).
 CHANGE_UNITS = ("个百分点", "百分点", "倍", "番")
-RATE_UNITS = ("%", "‰")
 
 _ALL_UNITS = sorted({*MONEY_UNITS, *MEASURE_UNITS, *TIME_UNITS, *COUNT_UNITS, *CHANGE_UNITS, *RATE_UNITS},
                     key=len, reverse=True)
@@ -96,7 +98,7 @@ _BASE_BEFORE = re.compile(r"(?:比|较|与|同|相比|占|超|等于|相当于)$
 _FROM_BEFORE = re.compile(r"(?:从|由)$")
 #: After 全年, these make it an attribute (全年目标, 全年的平均工资).
 _ATTRIBUTE_AFTER = re.compile(r"^(?:的|目标|任务|计划|预期|总任务)")
-_LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[\u4e00-\u9fff])(?!代)")
+_LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[{HAN}])(?!代)")
 
 # ------------------------------------------------------- the indicator grammar
 
@@ -161,67 +163,7 @@ _TRADITIONAL_NUMERALS = re.compile("[萬億兩餘點個項噸畝臺輛戶處條�
 _TRADITIONAL = str.maketrans("萬億兩餘點個項噸畝臺輛戶處條間隻張擔佔於", "万亿两余点个项吨亩台辆户处条间只张担占于")
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One figure found in a passage.
-
-    ``value`` is the number as written with its magnitude in ``unit``
-    (253 with 亿元); a range (6.5%-7%) has its upper bound in ``high``.
-    ``approx`` is what qualifies the number as written: a prefix (约, 近,
-    超, 低于), 余/多, a suffix (左右, 以上, 以内).
-    """
-
-    indicator: str
-    value: float
-    unit: str
-    kind: str  # "level", "growth" or "count"
-    period: str
-    text: str  # the clause it was found in
-    year: int | None = None
-    passage_id: str = ""
-    doc_id: str = ""
-    approx: str = ""
-    high: float | None = None  # the upper bound of a range, else None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def amount(self) -> str:
-        """The amount written out: 余/多 where Chinese puts them.
-
-        >>> Figure("签约额", 1000.0, "亿元", "level", "", "", approx="多").amount()
-        '1000多亿元'
-        >>> Figure("惠及居民", 4.0, "万户", "count", "", "", approx="多").amount()
-        '4万多户'
-        >>> Figure("国内生产总值", 6.5, "%", "growth", "", "", high=7.0, approx="左右").amount()
-        '6.5%-7%左右'
-        """
-        prefix = re.match(r"将近|接近|大约|约|近|超过|超|逾|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上", self.approx)
-        rest = self.approx[prefix.end():] if prefix else self.approx
-        middle = rest[:1] if rest[:1] in ("多", "余") else ""
-        suffix = rest[len(middle):]
-        value = _decimal(self.value)
-        if self.high is not None:
-            high = _decimal(self.high)
-            value = f"{value}{self.unit}-{high}" if self.unit in RATE_UNITS else f"{value}-{high}"
-        mag = next((m for m in ("万亿", "亿", "万") if self.unit.startswith(m)), "")
-        if not middle:
-            text = f"{value}{self.unit}"
-        elif self.high is None and self.value == int(self.value) and self.value % 10 == 0:
-            text = f"{value}{middle}{self.unit}"  # 1000多亿元, 700余处
-        elif mag:
-            text = f"{value}{mag}{middle}{self.unit[len(mag):]}"  # 2.1万余人, 4万多户
-        else:
-            text = f"{value}{self.unit}{middle}"  # 1倍多
-        return f"{prefix.group() if prefix else ''}{text}{suffix}"
-
-
 # ------------------------------------------------------------------- numbers
-
-def _decimal(value: float) -> str:
-    """``632440000.0 -> "632440000"``, ``4.76 -> "4.76"`` (no exponent)."""
-    return f"{value:.6f}".rstrip("0").rstrip(".")
-
 
 def _cn_integer(text: str) -> int:
     total = section = number = 0
@@ -272,7 +214,7 @@ def _prepare(text: str) -> str:
         plain = plain.translate(_TRADITIONAL)
     plain = re.sub(r"(?<=\d)[·・](?=\d)", ".", plain)
     plain = re.sub(r"(?<=\d) (?=\.?\d)|(?<=\d\.) (?=\d)", "", plain)
-    plain = re.sub(r"(?<=\d)\s+(?=[%‰\u4e00-\u9fff])", "", plain)
+    plain = re.sub(rf"(?<=\d)\s+(?=[%‰{HAN}])", "", plain)
     return re.sub(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d.])", lambda m: m.group(1) + m.group(2).replace(",", ""),
                   plain)
 
@@ -368,14 +310,14 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         return None  # 百万千瓦级, 10万吨级: a class, not a figure
     if (re.search(r"(?:年产|日产|日处理|时速|单机|单体)$", before) or (
             prefix in ("超", "超过", "逾", "不低于", "不少于", "低于", "高于") and unit not in COUNT_UNITS)) \
-            and re.match(r"[\u4e00-\u9fff]", after) and not _NOUN_END.match(after):
+            and HAN_RE.match(after) and not _NOUN_END.match(after):
         return None  # 日产500吨熟料生产线: a capacity in a name
-    if unit in MEASURE_UNITS and re.match(r"(?!的)[\u4e00-\u9fff]{0,8}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
+    if unit in MEASURE_UNITS and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
         return None  # 120万吨乙烯项目: a capacity in a name
     if (unit not in COUNT_UNITS or unit in ("人", "人次")) and unit not in RATE_UNITS and suffix \
-            and suffix.group() in ("以上", "以下") and re.match(r"(?:的)?[\u4e00-\u9fff]", after[suffix.end():]):
+            and suffix.group() in ("以上", "以下") and re.match(rf"(?:的)?[{HAN}]", after[suffix.end():]):
         return None  # 60岁以上老人, 5000万元以上项目: a threshold in a name
-    if unit in TIME_UNITS and re.match(r"[\u4e00-\u9fff]", after) and not re.match(r"[以左内之的并和、及或]", after):
+    if unit in TIME_UNITS and HAN_RE.match(after) and not re.match(r"[以左内之的并和、及或]", after):
         return None  # 15分钟生活圈
     if suffix:
         end += suffix.end()
@@ -491,7 +433,7 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     before ``limit`` (where the next amount starts)."""
     after = _QUOTES.sub("", _PARENS.sub("", clause[end:limit]))
     after = re.sub(r"^的", "", after)
-    run = re.match(r"[\u4e00-\u9fffA-Za-z0-9.]+", after)
+    run = re.match(rf"[{HAN}A-Za-z0-9.]+", after)
     if not run:
         return ""
     if unit.endswith("次"):  # a verbal classifier: the event is the verb phrase (五次降低利率)
@@ -556,7 +498,7 @@ _NOT_A_SUBJECT = re.compile(r"在|为|对|随着|按照|根据|通过|同")
 _COMPARATIVE = re.compile(r"(?:超过?|高于|低于|高出|快于|慢于)[^超高低快慢]*$")
 _FROM = re.compile(r"(?:从|由)([^从由]*)$")
 _FROM_FILLER = re.compile(r"的|预计|预期|计划|原定|\s")
-_VERB_PHRASE = re.compile(r"[\u4e00-\u9fff]{2,16}")
+_VERB_PHRASE = re.compile(rf"[{HAN}]{{2,16}}")
 _GROWTH_AFTER = re.compile(r"的?(?:增长|增速|增幅)")
 _THRESHOLD_NOUN = re.compile(r"(?:新的?)?(?:台阶|大关|关口|水平|目标|高点|规模)")
 _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
@@ -566,10 +508,8 @@ _QUOTE_CHARS = re.compile(r"[“”「」『』《》〈〉\"]")
 def _simplified(text: str) -> str:
     """Traditional characters read as simplified (增長 -> 增长), so that one grammar serves all."""
     chars = set(text)
-    new = [ch for ch in chars if ord(ch) not in _SIMPLIFIED and "\u4e00" <= ch <= "\u9fff"]
+    new = [ch for ch in chars if ord(ch) not in _SIMPLIFIED and HAN_RE.match(ch)]
     if new:
-        from .analysis import normalize_text
-
         for ch in new:
             simple = normalize_text(ch)
             _SIMPLIFIED[ord(ch)] = simple if len(simple) == 1 else ch
@@ -758,13 +698,11 @@ def matches(indicator: str, query_forms: list[str]) -> bool:
 
 @lru_cache(maxsize=65536)
 def _clean(text: str) -> str:
-    from .analysis import normalize_text
-
     return re.sub(r"[\W_]", "", normalize_text(text))
 
 
 #: Place and scope words that do not change what an indicator measures.
 _SCOPE = re.compile(
     r"^(?:全国|全省|全市|全区|全县|全州|全盟|全旗|全镇|全乡|全社会|我国|我省|我市|我区|我县|本省|本市|本区|本县|"
-    r"[\u4e00-\u9fff]{2,6}?(?:自治区|自治州|省|市|县|盟|旗|(?<![地社园城郊景灾牧林矿库山])区))"
+    rf"[{HAN}]{{2,6}}?(?:自治区|自治州|省|市|县|盟|旗|(?<![地社园城郊景灾牧林矿库山])区))"
 )

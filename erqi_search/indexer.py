@@ -34,7 +34,9 @@ from typing import Callable, Iterable, Iterator
 
 from .errors import ErqiSearchError, IndexLocked, SourceNotFound, UnreadableReport, UnsafeUpdate
 from .figures import extract_figures
+from .analysis import key_terms
 from .ingest import find_report_files, read_report
+from .passages import cut_passages
 from .schema import (
     FORMAT_VERSION,
     DEFAULT_SOURCES,
@@ -188,15 +190,16 @@ def _analyze_file(item: tuple[str, dict | None, str]) -> _FileResult:
     try:
         report = read_report(path, meta)
         report.doc_id = doc_id
-        docs = [passage_fields(p, report.sha256) for p in report.passages]
-        figures = [f.as_dict() for p in report.passages
+        passages = cut_passages(report, key_terms)
+        docs = [passage_fields(p, report.sha256) for p in passages]
+        figures = [f.as_dict() for p in passages
                    for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id,
                                            context=p.title)]
     except UnreadableReport as err:
         return _FileResult(path, doc_id, "", size, mtime, [], 0, err.reason)
     except Exception as err:  # noqa: BLE001 - one bad file must not stop a build
         return _FileResult(path, doc_id, "", size, mtime, [], 0, f"it could not be analysed ({type(err).__name__}: {err})")
-    chars = sum(len(p.text) for p in report.passages)
+    chars = sum(len(p.text) for p in passages)
     return _FileResult(path, doc_id, report.sha256, size, mtime, docs, chars, figures=figures)
 
 

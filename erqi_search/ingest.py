@@ -19,60 +19,19 @@ import os
 import re
 import stat
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import UnreadableReport
+from .model import Block, Report
+from . import passages as _passages  # noqa: F401 - registers the cutter of the deprecated Report.passages
+from .text import HAN, HAN_RE, SENTENCE_END
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 METADATA_FILE = "metadata.csv"
 
 #: ``skip(path, reason)``: told of every file or directory passed over.
 Skip = Callable[[Path, str], None]
-
-
-@dataclass(frozen=True)
-class Block:
-    """One line of a report: a heading (with its rank) or a paragraph.
-
-    ``rank`` orders headings from outermost (small) to innermost (large);
-    ``keyword`` is set on ``关键词:`` headings and holds the keyword.
-    """
-
-    kind: str  # "heading", "para" or "item"
-    text: str
-    rank: int = 0
-    keyword: str = ""
-
-
-@dataclass
-class Report:
-    """A report read from one file, with its blocks and metadata."""
-
-    doc_id: str
-    title: str
-    year: int | None
-    date: str
-    source: str
-    sha256: str
-    blocks: list[Block]
-    region: str = ""
-    _passages: list | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def text(self) -> str:
-        """The display text: block texts joined by newlines."""
-        return "\n".join(b.text for b in self.blocks)
-
-    @property
-    def passages(self) -> list:
-        """The passages of this report (see :func:`erqi_search.passages.cut_passages`)."""
-        if self._passages is None:
-            from .passages import cut_passages
-
-            self._passages = cut_passages(self)
-        return self._passages
 
 
 # ---------------------------------------------------------------- decoding
@@ -128,7 +87,6 @@ def _mostly_text(text: str, name: str) -> str:
 
 # ------------------------------------------------------------- line rules
 
-SENTENCE_END = "。！？!?；;…"
 PROSE_PUNCT = "，。；、,;：:"
 HEADING_PUNCT = set("，。；：！？,;:!?、…")
 _CLOSERS = "”’」』)）】》"
@@ -147,7 +105,6 @@ _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
 _NAME_YEAR = re.compile(r"(?<![0-9A-Za-z])(19[4-9]\d|20\d\d)(?![0-9A-Za-z])")  # not inside a hash
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _MARKUP = [
     (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # [text](url)
     (re.compile(r"\*\*|__|~~|`"), ""),
@@ -173,7 +130,7 @@ def _is_short_heading(text: str) -> bool:
     if len(text) > 25 or len(text) < 2 or HEADING_PUNCT & set(text) or _BYLINE.search(text):
         return False
     digits = re.sub(r"(?<!\d)(19|20)\d\d(?!\d)", "", text)
-    return not re.search(r"\d", digits) and bool(_CJK.search(text))
+    return not re.search(r"\d", digits) and bool(HAN_RE.search(text))
 
 
 def classify_line(line: str, markdown: bool = True) -> Block:
@@ -224,8 +181,8 @@ def _continues(prev: Block, prose: bool, nxt: Block) -> bool:
     if prev.kind != "para" or nxt.kind != "para" or not prev.text or not nxt.text:
         return False
     last, first = prev.text[-1], nxt.text[0]
-    ends_open = bool(_CJK.match(last)) or last in "）)"
-    starts_inside = bool(_CJK.match(first)) or first.isdigit() or first in "“‘《"
+    ends_open = bool(HAN_RE.match(last)) or last in "）)"
+    starts_inside = bool(HAN_RE.match(first)) or first.isdigit() or first in "“‘《"
     return ends_open and prose and starts_inside
 
 
@@ -284,7 +241,7 @@ _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
 def _clean_inline(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     # white space that only wrapped the source between two Chinese characters
-    return re.sub(r"(?<=[\u3400-\u9fff，。、；：“”]) (?=[\u3400-\u9fff，。、；：“”])", "", text)
+    return re.sub(f"(?<=[{HAN}，。、；：“”]) (?=[{HAN}，。、；：“”])", "", text)
 
 
 def parse_html(html: str) -> tuple[str, list[Block]]:

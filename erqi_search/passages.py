@@ -7,7 +7,7 @@ paragraphs longer than :data:`MAX_CHARS` are split at sentence ends.
 
 >>> from erqi_search.ingest import read_report
 >>> report = read_report("seeds/001_a8b229ab2cc41fd9.txt")
->>> coal = next(p for p in report.passages if "散煤" in p.text)
+>>> coal = next(p for p in cut_passages(report) if "散煤" in p.text)
 >>> coal.section_path, coal.keywords
 (('【靠抓手 见成效】', '大气污染防治'), ('大气污染防治',))
 """
@@ -17,41 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .ingest import Block, Report
+from .model import Block, Passage, Report
 
 MIN_CHARS = 20
 MAX_CHARS = 400
 _SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』）)]*|[^。！？!?；;]+$")
 _CLAUSE = re.compile(r"[^，,、：:]*[，,、：:]+|[^，,、：:]+$")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A searchable unit of a report.
-
-    ``keywords`` are the report's own 关键词 above the passage;
-    ``key_terms`` are terms extracted by TF-IDF. ``span`` is the passage's
-    ``(start, end)`` in the report's display text.
-    """
-
-    doc_id: str
-    passage_id: str
-    ordinal: int
-    title: str
-    year: int | None
-    date: str
-    region: str
-    source: str
-    section_path: tuple[str, ...]
-    keywords: tuple[str, ...]
-    key_terms: tuple[str, ...]
-    text: str
-    span: tuple[int, int]
-
-    @property
-    def section(self) -> str:
-        """The section path as one line: ``生态2018 › 强化生态建设``."""
-        return " › ".join(self.section_path)
 
 
 @dataclass
@@ -144,11 +115,10 @@ def _merge_short(units: list[_Unit]) -> list[_Unit]:
 def cut_passages(report: Report, extract_terms=None) -> list[Passage]:
     """Cut a report into passages.
 
-    ``extract_terms(text) -> tuple[str, ...]`` computes the extracted key
-    terms; it defaults to :func:`erqi_search.analysis.key_terms`.
+    ``extract_terms(text) -> tuple[str, ...]`` computes each passage's key
+    terms; without it they are left empty (the indexer derives them from the
+    tokens it makes anyway, see :func:`erqi_search.analysis.analyze_passages`).
     """
-    if extract_terms is None:
-        from .analysis import key_terms as extract_terms
     text = report.text
     passages = []
     for n, unit in enumerate(_merge_short(_units(report.blocks)), start=1):
@@ -166,9 +136,19 @@ def cut_passages(report: Report, extract_terms=None) -> list[Passage]:
                 source=report.source,
                 section_path=tuple(display for display, _ in unit.path),
                 keywords=keywords,
-                key_terms=tuple(extract_terms(body)),
+                key_terms=tuple(extract_terms(body)) if extract_terms else (),
                 text=body,
                 span=(unit.start, unit.end),
             )
         )
     return passages
+
+
+def _cut_with_key_terms(report: Report, with_key_terms: bool = True) -> list[Passage]:
+    """What the deprecated ``Report.passages`` returned: passages with key terms."""
+    from .analysis import key_terms
+
+    return cut_passages(report, key_terms if with_key_terms else None)
+
+
+Report._cutter = _cut_with_key_terms

@@ -15,7 +15,7 @@ import html
 import json
 import re
 
-from .analysis import normalize
+from .text import normalize
 
 SNIPPET_MIN = 80
 SNIPPET_MAX = 160

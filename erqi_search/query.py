@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .analysis import STOP_WORDS, atoms, normalize_text, query_grams, synonym_classes, words
+from .analysis import STOP_WORDS, query_grams, synonym_classes, words
+from .text import atoms, normalize_text
 from .errors import QuerySyntaxError
 
 #: Field aliases a query may use, and the field each means.

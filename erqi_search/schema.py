@@ -23,9 +23,10 @@ from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
 from . import __version__
-from .analysis import ANALYZER_VERSION, ErqiAnalyzer, PreAnalyzed, grams, normalize_text, tokenize
+from .analysis import ANALYZER_VERSION, ErqiAnalyzer, PreAnalyzed, grams, tokenize
 from .dictionary import dictionary_hash
 from .errors import IndexCorrupt, IndexNotFound, IndexVersionMismatch
+from .text import normalize_text
 
 FORMAT_VERSION = 3  # 3: segments written with CompactCodec
 MANIFEST = "manifest.json"

@@ -18,64 +18,20 @@ import struct
 import threading
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .dictionary import Segmenter
 from .errors import ErqiSearchError, IndexClosed, IndexCorrupt, InvalidArgument
+from .model import Hit, Passage, SearchResults
 from .present import highlight_spans, make_snippet
 from .query import QueryCompiler, parse
 from .schema import FIGURES, QUERY_DICT, check_generation, command_hint, read_manifest
 
-if TYPE_CHECKING:  # the ingest modules stay off the search path
-    from .passages import Passage
-
 MAX_LIMIT = 1000
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One passage found by a search.
-
-    ``highlights`` are ``(start, end)`` offsets into ``text``;
-    ``snippet_highlights`` the same inside ``snippet``.
-    """
-
-    doc_id: str
-    passage_id: str
-    title: str
-    year: int | None
-    date: str
-    section: str
-    section_path: tuple[str, ...]
-    keywords: tuple[str, ...]
-    text: str
-    snippet: str
-    highlights: tuple[tuple[int, int], ...]
-    score: float
-    snippet_highlights: tuple[tuple[int, int], ...] = ()
-    key_terms: tuple[str, ...] = ()
-    source: str = ""
-
-
-@dataclass
-class SearchResults:
-    """A page of hits; ``total`` counts every match; ``facets`` when asked."""
-
-    query: str
-    total: int
-    page: int
-    hits: list[Hit]
-    facets: dict | None = None
-    hint: str = ""
-    limit: int = 10
-
-
 def _passage(stored: dict) -> Passage:
-    """The :class:`~erqi_search.passages.Passage` a stored document was made from."""
-    from .passages import Passage
-
+    """The :class:`~erqi_search.model.Passage` a stored document was made from."""
     return Passage(
         doc_id=stored["doc_id"],
         passage_id=stored["passage_id"],
@@ -225,27 +181,10 @@ class Index:
 
     @staticmethod
     def _hit(stored: dict, score: float, terms: list[str]) -> Hit:
-        text = stored.get("content", "")
-        spans = highlight_spans(text, terms)
-        snippet, inner = make_snippet(text, spans)
-        path = tuple(stored.get("section_path") or ())
-        return Hit(
-            doc_id=stored["doc_id"],
-            passage_id=stored["passage_id"],
-            title=stored.get("title", ""),
-            year=stored.get("year"),
-            date=stored.get("date", ""),
-            section=path[-1] if path else "",
-            section_path=path,
-            keywords=tuple(stored.get("keywords") or ()),
-            text=text,
-            snippet=snippet,
-            highlights=tuple(spans),
-            score=score,
-            snippet_highlights=tuple(inner),
-            key_terms=tuple(stored.get("key_terms") or ()),
-            source=stored.get("source", ""),
-        )
+        passage = _passage(stored)
+        spans = highlight_spans(passage.text, terms)
+        snippet, inner = make_snippet(passage.text, spans)
+        return Hit(passage, score, snippet, tuple(spans), tuple(inner))
 
     # -- browsing
 
@@ -292,7 +231,8 @@ class Index:
         >>> [(f.year, f.value, f.unit) for f in open_index("index").figures("优良天数")]
         [(2017, 66.0, '天'), (2018, 165.0, '天'), (2020, 234.0, '天')]
         """
-        from .analysis import normalize_text, synonym_classes
+        from .analysis import synonym_classes
+        from .text import normalize_text
         from .figures import Figure, matches
 
         key = normalize_text(indicator).strip()

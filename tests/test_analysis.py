@@ -17,12 +17,13 @@ from erqi_search.analysis import (
 )
 from erqi_search.dictionary import Segmenter, full_segmenter
 from erqi_search.ingest import read_report
+from erqi_search.passages import cut_passages
 
 from .conftest import SEEDS
 
 
 def seed_passages():
-    return [p for path in sorted(SEEDS.iterdir()) for p in read_report(path).passages]
+    return [p for path in sorted(SEEDS.iterdir()) for p in cut_passages(read_report(path))]
 
 
 def test_token_offsets_point_into_the_original_text():

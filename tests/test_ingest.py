@@ -4,6 +4,7 @@ import pytest
 
 from erqi_search.errors import UnreadableReport
 from erqi_search.ingest import decode_bytes, find_report_files, read_report
+from erqi_search.passages import cut_passages
 
 from .conftest import SEEDS
 
@@ -28,7 +29,7 @@ def test_seed_metadata():
 
 @pytest.mark.parametrize("needle", ["西南水系连通工程", "停车泊位8085个", "236个老旧小区改造"])
 def test_layout_repair_joins_broken_sentences(needle):
-    passages = [p for r in seed_reports() for p in r.passages]
+    passages = [p for r in seed_reports() for p in cut_passages(r)]
     assert any(needle in p.text for p in passages)
 
 
@@ -53,7 +54,7 @@ def test_html_page(corpus):
     assert r.title == "二七区生态建设简报"
     assert "脚本内容" not in r.text and "版权所有" not in r.text and "首页" not in r.text
     assert "优良天数达到234天" in r.text
-    paths = {p.section_path for p in r.passages}
+    paths = {p.section_path for p in cut_passages(r)}
     assert ("二七区生态建设简报", "大气污染防治") in paths
     assert ("二七区生态建设简报", "河道治理") in paths
 
@@ -123,4 +124,4 @@ def test_real_corpus_sample_reads():
     files = list(find_report_files([root]))
     assert len(files) == 120
     r = read_report(*files[-1])
-    assert r.year == 2025 and r.passages
+    assert r.year == 2025 and cut_passages(r)

@@ -1,11 +1,16 @@
+import shutil
+
+import pytest
+
+from erqi_search.analysis import key_terms
 from erqi_search.ingest import read_report
-from erqi_search.passages import MAX_CHARS, split_long
+from erqi_search.passages import MAX_CHARS, cut_passages, split_long
 
 from .conftest import SEEDS
 
 
 def passages_of(name):
-    return read_report(next(SEEDS.glob(name + "*"))).passages
+    return cut_passages(read_report(next(SEEDS.glob(name + "*"))), key_terms)
 
 
 def test_coal_passage_section_and_keyword():
@@ -45,7 +50,7 @@ def test_every_character_lands_in_exactly_one_passage():
         report = read_report(path)
         text = report.text
         covered = [0] * len(text)
-        for p in report.passages:
+        for p in cut_passages(report):
             s, e = p.span
             assert text[s:e] == p.text
             for i in range(s, e):
@@ -56,7 +61,7 @@ def test_every_character_lands_in_exactly_one_passage():
 
 def test_short_fragments_merge_and_long_paragraphs_split():
     for path in sorted(SEEDS.iterdir()):
-        for p in read_report(path).passages:
+        for p in cut_passages(read_report(path)):
             assert len(p.text) <= MAX_CHARS + 120  # headings ride along
     byline = [p for p in passages_of("004") if "记者 张改华" in p.text]
     assert byline and len(byline[0].text) > 20
@@ -70,10 +75,20 @@ def test_split_long_at_sentence_ends():
     assert all(text[e - 1] == "。" for s, e in spans)
 
 
-def test_passage_ids_are_stable():
-    a = [p.passage_id for p in passages_of("002")]
-    b = [p.passage_id for p in passages_of("002")]
-    assert a == b and a[0] == "002_3f13d9cc05edbc24#001"
+def test_passage_ids_are_the_file_stem_and_an_ordinal(tmp_path):
+    ids = [p.passage_id for p in passages_of("002")]
+    assert ids == [f"002_3f13d9cc05edbc24#{n:03d}" for n in range(1, len(ids) + 1)] and len(ids) > 5
+    copy = tmp_path / "elsewhere" / "002_3f13d9cc05edbc24.txt"  # the same file in another folder
+    copy.parent.mkdir()
+    shutil.copy(next(SEEDS.glob("002*")), copy)
+    assert [p.passage_id for p in cut_passages(read_report(copy))] == ids
+
+
+def test_report_passages_still_works_with_a_deprecation_warning():
+    report = read_report(next(SEEDS.glob("001*")))
+    with pytest.warns(DeprecationWarning, match="cut_passages"):
+        old = report.passages
+    assert old == cut_passages(report, key_terms) and any(p.key_terms for p in old)
 
 
 def test_key_terms_are_extracted_and_kept_apart():

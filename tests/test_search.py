@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from erqi_search.analysis import normalize_text
+from erqi_search.text import normalize_text
 from erqi_search.errors import QuerySyntaxError
 from erqi_search.ingest import read_report
+from erqi_search.passages import cut_passages
 
 from .conftest import SEEDS
 
@@ -49,7 +50,7 @@ def test_synonym_scores_below_the_typed_term(seed_index):
 def test_phrase_matches_exactly_the_passages_containing_it(seed_index, phrase):
     results = seed_index.search(f'"{phrase}"', limit=1000)
     expected = {
-        p.passage_id for path in sorted(SEEDS.iterdir()) for p in read_report(path).passages if phrase in p.text
+        p.passage_id for path in sorted(SEEDS.iterdir()) for p in cut_passages(read_report(path)) if phrase in p.text
     }
     assert {h.passage_id for h in results.hits} == expected and results.total == len(expected)
 
@@ -58,7 +59,7 @@ def test_every_passage_is_found_by_its_own_sentence(seed_index):
     """Query and index segmentation agree: a passage's longest sentence finds it first."""
     misses = []
     for path in sorted(SEEDS.iterdir()):
-        for p in read_report(path).passages:
+        for p in cut_passages(read_report(path)):
             sentences = [s for s in re.split(r"[。；;！？!?\n]", p.text) if len(s) >= 8]
             if not sentences:
                 continue
