@@ -29,11 +29,11 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from .dictionary import Segmenter, jieba_file
-from .text import ATOM, CJK_RE, DATA, atoms, normalize, normalize_text
+from .dictionary import MAX_SUBWORD, Segmenter, full_segmenter, jieba_file
+from .text import ATOM, CJK, CJK_RE, DATA, atoms, normalize, normalize_text
 
 #: Bump when tokens change: an index made with another version must be rebuilt.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"  # 3: index tokens cut once per text (0.2)
 
 SYNONYMS_FILE = DATA / "synonyms.txt"
 
@@ -81,10 +81,7 @@ def _pieces(norm: str):
 
 def tokenize(text: str, segmenter: Segmenter | None = None, stop: bool = True) -> list[Token]:
     """Search-mode word tokens of ``text`` with offsets into ``text``."""
-    if segmenter is None:
-        from .dictionary import full_segmenter
-
-        segmenter = full_segmenter()
+    segmenter = segmenter or full_segmenter()
     norm, origin = normalize(text)
     out: list[Token] = []
     for is_run, start, end in _pieces(norm):
@@ -127,6 +124,88 @@ def query_grams(norm_fragment: str) -> list[str]:
     """The bigram phrase that finds a (normalised) fragment: ``"pm10"`` -> ``[]``."""
     found = atoms(norm_fragment)
     return [a + b for (a, _, _), (b, _, _) in zip(found, found[1:])]
+
+
+_PIECE = re.compile(f"([{CJK}]+)|" + ATOM.pattern)
+
+
+def analyze_text(text: str, segmenter: Segmenter, norm: str | None = None):
+    """One pass over ``text``: its search-mode words (stop words dropped, as
+    the ``content`` field holds them), its index-mode words (for key terms)
+    and its bigrams with positions (the ``grams`` field).
+
+    >>> seg = Segmenter({"大气": 5, "污染": 5, "大气污染": 9}, 100)
+    >>> search, words_, pairs = analyze_text("大气污染,PM2.5", seg)
+    >>> search, words_, pairs
+    (['大气', '污染', '大气污染', 'pm2.5'], ['大气污染', 'pm2.5'], [('大气', 0), ('气污', 1), ('污染', 2)])
+    """
+    norm = normalize_text(text) if norm is None else norm
+    search: list[str] = []
+    index: list[str] = []
+    pairs: list[tuple[str, int]] = []
+    freq = segmenter.freq
+    pos, prev_atom, prev_end = 0, "", -1
+    for m in _PIECE.finditer(norm):
+        start, end = m.span()
+        piece = m.group()
+        if m.group(1):
+            if prev_end == start:
+                pairs.append((prev_atom + piece[0], pos - 1))
+            pairs.extend((piece[i : i + 2], pos + i) for i in range(len(piece) - 1))
+            pos += len(piece)
+            prev_atom = piece[-1]
+            for s, e in segmenter.spans(piece):
+                word = piece[s:e]
+                index.append(word)
+                length = e - s
+                for size in range(2, min(length, MAX_SUBWORD + 1)):
+                    for sub in range(s, e - size + 1):
+                        if freq.get(piece[sub : sub + size]):
+                            search.append(piece[sub : sub + size])
+                if word not in STOP_WORDS:
+                    search.append(word)
+        else:
+            if prev_end == start:
+                pairs.append((prev_atom + piece, pos - 1))
+            pos += 1
+            prev_atom = piece
+            index.append(piece)
+            if piece not in STOP_WORDS:
+                search.append(piece)
+        prev_end = end
+    return search, index, pairs
+
+
+def analyze_passages(report, passages, segmenter: Segmenter | None = None) -> list:
+    """The token streams of every searchable field of each passage, segmenting
+    each text once (the key terms come from the same cut) and the title and
+    each section path once per report: :class:`~erqi_search.model.Analyzed`."""
+    from dataclasses import replace
+
+    from .model import Analyzed
+
+    segmenter = segmenter or full_segmenter()
+    title_words = analyze_text(report.title, segmenter)[0]
+    region = normalize_text(report.region) if report.region else ""
+    section_cache: dict[tuple, tuple[list[str], list[str]]] = {}
+    out = []
+    for passage in passages:
+        search, index, pairs = analyze_text(passage.text, segmenter)
+        path = passage.section_path
+        if path not in section_cache:
+            section_cache[path] = (analyze_text(" ".join(path), segmenter)[0], [normalize_text(h) for h in path])
+        section_words, sections = section_cache[path]
+        terms = key_terms_of(index)
+        out.append(Analyzed(
+            passage=replace(passage, key_terms=terms),
+            fields={
+                "content": search, "grams": pairs, "title": title_words, "section": sections,
+                "section_words": section_words, "keywords": [normalize_text(k) for k in passage.keywords],
+                "key_terms": list(terms),
+            },
+            region=region,
+        ))
+    return out
 
 
 # ---------------------------------------------------------------- synonyms
@@ -175,14 +254,15 @@ def key_terms(text: str, k: int = 5, segmenter: Segmenter | None = None) -> tupl
     >>> key_terms("大气污染防治。大气污染防治,扬尘治理。", k=2)
     ('大气污染防治', '扬尘治理')
     """
-    if segmenter is None:
-        from .dictionary import full_segmenter
+    return key_terms_of(words(text, segmenter or full_segmenter()), k)
 
-        segmenter = full_segmenter()
+
+def key_terms_of(index_words: list[str], k: int = 5) -> tuple[str, ...]:
+    """The top ``k`` of a text's index-mode words by TF-IDF."""
     idf, median = _idf()
     counts: dict[str, int] = {}
-    for w in words(text, segmenter):
-        if len(w) >= 2 and CJK_RE.match(w) and w not in KEY_TERM_STOPS:
+    for w in index_words:
+        if len(w) >= 2 and w not in KEY_TERM_STOPS and CJK_RE.match(w):
             counts[w] = counts.get(w, 0) + 1
     scored = sorted(counts, key=lambda w: (-counts[w] * idf.get(w, median), w))
     return tuple(scored[:k])

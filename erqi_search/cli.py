@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -82,7 +83,7 @@ def _jobs_quiet(func):
 
 def _resolve(index_path: Path | None) -> tuple[Path, bool]:
     """The index path, and whether it is the default one (which may build itself)."""
-    from .schema import default_index_path
+    from .store import default_index_path
 
     if index_path is not None:
         return index_path, False
@@ -91,7 +92,7 @@ def _resolve(index_path: Path | None) -> tuple[Path, bool]:
 
 def _open(index_path: Path | None):
     """Open the index; the default index builds itself from ./seeds on first use."""
-    from .schema import DEFAULT_SOURCES, require_index
+    from .store import DEFAULT_SOURCES, require_index
     from .search import open_index
 
     path, is_default = _resolve(index_path)
@@ -293,8 +294,6 @@ def _summary(report, quiet: bool, verb: str) -> None:
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def index_status(index_path, fmt):
     """Counts, size, build time, versions, and whether the sources changed."""
-    from dataclasses import asdict
-
     from .indexer import index_status as status_of
 
     path, _ = _resolve(index_path)
@@ -303,7 +302,8 @@ def index_status(index_path, fmt):
         click.echo(json.dumps(asdict(status), ensure_ascii=False, indent=2))
         return
     versions = ", ".join(f"{k} {v}" for k, v in status.versions.items())
-    click.echo(f"index:      {status.path} ({status.generation})")
+    click.echo(f"index:      {status.path} ({status.generation}, {status.segments} segments)")
+    click.echo(f"engine:     {status.engine}")
     click.echo(f"reports:    {status.documents}")
     click.echo(f"passages:   {status.passages}")
     click.echo(f"size:       {status.size_bytes / 1e6:.1f} MB")
@@ -394,13 +394,14 @@ def dictionary_candidates(sources):
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def keywords(index_path, year, limit, fmt):
     """The corpus's top 关键词 and extracted key terms."""
+    from .present import render_table
+
     with _open(index_path) as index:
         rows = index.keywords(year=year, limit=limit)
     if fmt == "json":
-        click.echo(json.dumps([{"term": t, "passages": n, "kind": k} for t, n, k in rows], ensure_ascii=False))
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
         return
-    for term, n, kind in rows:
-        click.echo(f"{n:6d}  {term}  ({kind})")
+    click.echo(render_table(["passages", "term", "kind"], [[str(r.passages), r.term, r.kind] for r in rows], {0}))
 
 
 # ----------------------------------------------------- figures and trends
@@ -408,16 +409,21 @@ def keywords(index_path, year, limit, fmt):
 @main.command()
 @click.argument("indicator")
 @_index_option
+@click.option("--year", "-y", type=click.IntRange(1000, 9999), default=None, help="Only figures of this year.")
+@click.option("--kind", "-k", type=click.Choice(["level", "growth", "count"]), default=None,
+              help="Only figures of this kind.")
+@click.option("--region", "-r", default=None, help="Only figures of reports of this region.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True)
-def figures(indicator, index_path, fmt):
+def figures(indicator, index_path, year, kind, region, fmt):
     """Figures for INDICATOR by year (地区生产总值, GDP, 优良天数, ...)."""
     import csv
 
-    from .figures import Figure
+    from .model import Figure
+    from .present import render_table
 
     with _open(index_path) as index:
-        rows = index.figures(indicator)
+        rows = index.figures(indicator, year=year, kind=kind, region=region)
     columns = list(Figure.__dataclass_fields__)
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in rows], ensure_ascii=False, indent=2))
@@ -426,11 +432,13 @@ def figures(indicator, index_path, fmt):
         writer.writerow(columns)
         for f in rows:
             writer.writerow([getattr(f, c) for c in columns])
-    else:
-        for f in rows:
-            value = f.amount()
-            year = f.year if f.year is not None else "----"
-            click.echo(f"{year}  {value:>14}  {f.kind:<6}  {f.period or '-':<8}  {f.indicator}  [{f.passage_id}]")
+    elif rows:
+        table = [[str(f.year) if f.year is not None else "----", f.amount(), f.kind, f.period or "-",
+                  f.indicator, f.passage_id] for f in rows]
+        lines = render_table(["year", "amount", "kind", "period", "indicator", "passage"], table, {1}).split("\n")
+        click.echo(lines[0])
+        for line, f in zip(lines[1:], rows):
+            click.echo(line)
             click.echo(f"      {f.text}")
     click.echo(f"{len(rows)} figures", err=True)
 
@@ -438,38 +446,48 @@ def figures(indicator, index_path, fmt):
 @main.command()
 @click.argument("term")
 @_index_option
+@click.option("--synonyms", is_flag=True, help="Count the term's synonyms and variants too.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def trend(term, index_path, fmt):
-    """How often TERM occurs per year: passages and per 1,000 passages, with bars."""
+def trend(term, index_path, synonyms, fmt):
+    """Per year, the passages whose text contains TERM: count, per 1,000 passages, a bar."""
     with _open(index_path) as index:
-        rows = index.trend(term)
+        result = index.trend(term, synonyms=synonyms)
     if fmt == "json":
-        click.echo(json.dumps([{"year": y, "passages": n, "per_1000": round(r, 2)} for y, n, r in rows],
+        click.echo(json.dumps({"term": result.term, "forms": list(result.forms),
+                               "years": [{"year": p.year, "passages": p.passages, "of": p.total,
+                                          "per_1000": round(p.per_1000, 2)} for p in result.points]},
                               ensure_ascii=False))
         return
-    top = max((r for _, _, r in rows), default=0) or 1
-    for year, n, rate in rows:
-        click.echo(f"{year}  {n:6d}  {rate:7.1f}‰  {'█' * round(30 * rate / top)}")
+    click.echo(f"passages containing {' / '.join(result.forms)}", err=True)
+    top = max((p.per_1000 for p in result.points), default=0) or 1
+    for p in result.points:
+        click.echo(f"{p.year}  {p.passages:6d}  {p.per_1000:7.1f}‰  {'█' * round(30 * p.per_1000 / top)}")
 
 
 @main.command()
-@click.argument("year_a", type=int)
-@click.argument("year_b", type=int)
+@click.argument("year_a", type=click.IntRange(1000, 9999))
+@click.argument("year_b", type=click.IntRange(1000, 9999))
 @_index_option
 @click.option("--limit", "-n", type=click.IntRange(1), default=10, show_default=True, help="Terms per list.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def compare(year_a, year_b, index_path, limit, fmt):
     """关键词 and key terms that rose and fell from YEAR_A to YEAR_B (per 1,000 passages)."""
+    from .present import render_table
+
     with _open(index_path) as index:
         result = index.compare(year_a, year_b, limit=limit)
     if fmt == "json":
-        click.echo(json.dumps({k: [{"term": t, str(year_a): round(a, 2), str(year_b): round(b, 2)}
-                                   for t, a, b in v] for k, v in result.items()}, ensure_ascii=False))
+        click.echo(json.dumps({label: [{"term": c.term, str(year_a): round(c.rate_a, 2), str(year_b): round(c.rate_b, 2)}
+                                       for c in changes] for label, changes in (("rose", result.rose),
+                                                                                ("fell", result.fell))},
+                              ensure_ascii=False))
         return
-    for label, rows in (("rose", result["rose"]), ("fell", result["fell"])):
+    for label, changes in (("rose", result.rose), ("fell", result.fell)):
         click.echo(f"{label}:")
-        for term, a, b in rows:
-            click.echo(f"  {term:<16} {a:7.1f}‰ → {b:7.1f}‰")
+        table = [[c.term, f"{c.rate_a:.1f}‰", "→", f"{c.rate_b:.1f}‰"] for c in changes]
+        if table:
+            for line in render_table(["term", str(year_a), "", str(year_b)], table, {1, 3}).split("\n"):
+                click.echo("  " + line)
 
 
 if __name__ == "__main__":

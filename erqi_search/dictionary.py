@@ -207,10 +207,64 @@ def full_segmenter() -> Segmenter:
     return Segmenter.from_prefix_table(freq, total)
 
 
-def compact_table(seg: Segmenter, vocabulary) -> dict:
-    """The part of ``seg``'s table that a query over ``vocabulary`` needs:
-    every single character and every vocabulary word, with their prefixes,
-    ready for :meth:`Segmenter.from_prefix_table`."""
-    words = {w: f for w, f in seg.word_items() if len(w) == 1}
-    words.update((w, seg.freq[w]) for w in vocabulary if seg.freq.get(w))
-    return {"total": seg.total, "freq": Segmenter(words, seg.total).freq}
+def write_query_dictionary(file: Path, segmenter: Segmenter) -> int:
+    """Store the segmenter's words (word -> frequency) as a sorted on-disk table
+    (:mod:`erqi_search.lexicon`), so a search reads only the entries its query
+    touches and cuts a query exactly as the index's text was cut. Returns
+    the table's total (for :func:`stored_segmenter`)."""
+    from . import lexicon
+
+    with open(file, "wb") as out:
+        lexicon.write(out, ((w.encode("utf-8"), f, 0) for w, f in sorted(segmenter.word_items())))
+    return segmenter.total
+
+
+def stored_segmenter(buf, total: int) -> Segmenter:
+    """A :class:`Segmenter` over a table written by :func:`write_query_dictionary`."""
+    return Segmenter.from_prefix_table(StoredFrequencies(buf), total)
+
+
+class StoredFrequencies:
+    """The frequency table of a :class:`Segmenter` read from a stored query
+    dictionary on demand: a word's frequency, 0 for a proper prefix of a
+    word, absent otherwise (as :class:`Segmenter` expects); look-ups are cached.
+
+    >>> import tempfile
+    >>> file = Path(tempfile.mkdtemp()) / "q.lex"
+    >>> write_query_dictionary(file, Segmenter({"大气": 50, "大气污染": 9, "污染": 30}))
+    89
+    >>> freq = StoredFrequencies(file.read_bytes())
+    >>> freq.get("大气"), freq.get("大气污"), "大气污" in freq, "污气" in freq
+    (50, 0, True, False)
+    """
+
+    def __init__(self, buf):
+        from .lexicon import Lexicon
+
+        self.lexicon = Lexicon(buf)
+        self._cache: dict[str, int | None] = {}
+
+    def _lookup(self, word: str) -> int | None:
+        found = self._cache.get(word, -1)
+        if found != -1:
+            return found
+        key = word.encode("utf-8")
+        found = None
+        for stored, value, _, _ in self.lexicon.scan(key):
+            found = value if stored == key else 0
+            break
+        self._cache[word] = found
+        return found
+
+    def get(self, word: str, default=None):
+        found = self._lookup(word)
+        return default if found is None else found
+
+    def __contains__(self, word: str) -> bool:
+        return self._lookup(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        found = self._lookup(word)
+        if found is None:
+            raise KeyError(word)
+        return found

@@ -1,11 +1,13 @@
-"""Build, update and rebuild indexes: generations, atomic swap, locking, progress.
+"""Build, update and rebuild indexes: sources, workers, generations, progress.
 
-Every write makes a new *generation* directory and publishes it by replacing
-``manifest.json`` atomically; searches that opened the previous generation
-keep reading it (it is deleted only two generations later). A process killed
-mid-build leaves the published index untouched; the next build removes its
-debris. Analysis runs in a process pool; one Whoosh writer writes, in file
-order, so a parallel build equals a single-process one.
+A write scans the sources, splits the files into contiguous ranges (one per
+worker, balanced by size) and lets each worker read, cut and analyse its
+reports and hand them to its own partition writer of the engine (for the
+embedded engine: its own segments). The commit lists the partitions in file
+order, so document numbers and results equal a single-process build. Each
+write fills a new generation of the store and publishes it by replacing
+``manifest.json`` atomically; a killed write leaves the published index
+untouched and the next write removes the debris.
 
 >>> import tempfile
 >>> report = build_index(["seeds"], tempfile.mkdtemp() + "/ix", jobs=1)
@@ -17,231 +19,50 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import multiprocessing
 import os
+import queue
 import shutil
-import socket
 import stat as stat_module
 import time
-from collections import deque
-from itertools import islice
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
-from .errors import ErqiSearchError, IndexLocked, SourceNotFound, UnreadableReport, UnsafeUpdate
-from .figures import extract_figures
-from .analysis import key_terms
+from . import store
+from .engines import default_engine, engine_kind, engine_writer
+from .errors import ErqiSearchError, SourceNotFound, UnreadableReport, UnsafeUpdate
 from .ingest import find_report_files, read_report
+from .model import BuildReport, IndexStatus, Progress
 from .passages import cut_passages
-from .schema import (
-    FORMAT_VERSION,
-    DEFAULT_SOURCES,
-    FIGURES,
-    MANIFEST,
-    QUERY_DICT,
-    build_schema,
-    compact_codec,
-    default_index_path,
-    generation_files,
-    expected_identity,
-    library_versions,
-    passage_fields,
-    read_manifest,
-    write_manifest,
-)
 
-LOCK_FILE = ".lock"
-BATCH = 8
-
-
-@dataclass
-class Progress:
-    """Where a build stands; handed to the ``progress`` callback after each file."""
-
-    files_done: int
-    files_total: int
-    passages: int
-    characters: int
-    elapsed: float
-
-
-@dataclass
-class BuildReport:
-    """What a build, update or rebuild did."""
-
-    path: str
-    generation: str
-    documents: int
-    passages: int
-    characters: int = 0
-    seconds: float = 0.0
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-    def skip(self, path, reason: str, warn: Callable[[str], None]) -> None:
-        """Record a file passed over and warn once: the summary's count equals the warnings."""
-        self.skipped.append(str(path))
-        warn(f"skipped {path}: {reason}")
-
-
-@dataclass
-class IndexStatus:
-    """What ``erqi-search index status`` shows."""
-
-    path: str
-    generation: str
-    documents: int
-    passages: int
-    size_bytes: int
-    built_at: str
-    build_seconds: float
-    versions: dict
-    sources: list[str]
-    stale: list[str]  # sources changed, added or removed since the build
-    missing_sources: list[str] = field(default_factory=list)  # recorded sources that no longer exist
-
-
-# ------------------------------------------------------------------ locking
-
-class IndexLock:
-    """An exclusive lock on an index directory (``.lock`` holding the owner's pid).
-
-    A lock whose process is gone is cleared; a live one raises
-    :class:`IndexLocked` at once, or after ``wait`` seconds.
-    """
-
-    def __init__(self, path: Path, wait: float = 0.0):
-        self.file = Path(path) / LOCK_FILE
-        self.wait = wait
-
-    def __enter__(self) -> "IndexLock":
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = self._owner()
-                if pid is None or not _alive(pid):
-                    self.file.unlink(missing_ok=True)
-                    continue
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"another build is running on {self.file.parent} (pid {pid}); "
-                        "wait for it to finish and try again"
-                    ) from None
-                time.sleep(0.1)
-                continue
-            except PermissionError:
-                raise ErqiSearchError(f"cannot write the index at {self.file.parent}: permission denied") from None
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()} {socket.gethostname()}\n")
-            return self
-
-    def _owner(self) -> int | None:
-        try:
-            return int(self.file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def __exit__(self, *exc) -> None:
-        self.file.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-# ----------------------------------------------------------------- analysis
-
-@dataclass
-class _FileResult:
-    path: str
-    doc_id: str
-    sha256: str
-    size: int
-    mtime_ns: int
-    docs: list[dict]
-    characters: int
-    error: str = ""
-    figures: list[dict] = field(default_factory=list)
-
-
-def _analyze_file(item: tuple[str, dict | None, str]) -> _FileResult:
-    """Read, cut and analyse one file; any failure skips the file with its reason."""
-    path, meta, doc_id = item
-    try:
-        stat = os.stat(path)
-        size, mtime = stat.st_size, stat.st_mtime_ns
-    except OSError:
-        size, mtime = 0, 0
-    try:
-        report = read_report(path, meta)
-        report.doc_id = doc_id
-        passages = cut_passages(report, key_terms)
-        docs = [passage_fields(p, report.sha256) for p in passages]
-        figures = [f.as_dict() for p in passages
-                   for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id,
-                                           context=p.title)]
-    except UnreadableReport as err:
-        return _FileResult(path, doc_id, "", size, mtime, [], 0, err.reason)
-    except Exception as err:  # noqa: BLE001 - one bad file must not stop a build
-        return _FileResult(path, doc_id, "", size, mtime, [], 0, f"it could not be analysed ({type(err).__name__}: {err})")
-    chars = sum(len(p.text) for p in passages)
-    return _FileResult(path, doc_id, report.sha256, size, mtime, docs, chars, figures=figures)
-
-
-def _analyze_batch(items: list) -> list[_FileResult]:
-    return [_analyze_file(item) for item in items]
-
-
-def _warm_up() -> None:
-    """Load the dictionary and IDF table once, before worker processes fork."""
-    from .analysis import _idf
-    from .dictionary import full_segmenter
-
-    full_segmenter()
-    _idf()
-
-
-def analyze_files(items: list, jobs: int) -> Iterator[_FileResult]:
-    """Analyse files in order, ``jobs`` processes at a time, with a bounded
-    number of batches in flight (memory stays flat however large the corpus)."""
-    _warm_up()
-    batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
-    if jobs <= 1 or len(batches) <= 1:
-        for batch in batches:
-            yield from _analyze_batch(batch)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(jobs, mp_context=context)
-    try:
-        queue = iter(batches)
-        pending = deque(pool.submit(_analyze_batch, b) for b in islice(queue, jobs * 3))
-        while pending:
-            results = pending.popleft().result()
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append(pool.submit(_analyze_batch, nxt))
-            yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+Warn = Callable[[str], None]
 
 
 # ------------------------------------------------------------------ sources
+
+def check_sources(sources) -> list[str]:
+    """The sources as real paths, after checking that each exists and can be read.
+
+    Raises :class:`SourceNotFound` (nothing is changed) for a mistyped, moved or
+    unreadable source, so a typo can never publish an empty index.
+    """
+    checked = []
+    for source in sources:
+        real = os.path.realpath(source)
+        if not os.path.exists(real):
+            raise SourceNotFound(source, "does not exist (check the path; a moved folder must be given anew)")
+        try:
+            if os.path.isdir(real):
+                os.scandir(real).close()
+            elif not os.access(real, os.R_OK):
+                raise PermissionError(13, "permission denied")
+        except OSError as err:
+            raise SourceNotFound(source, f"cannot be read ({err.strerror or err})") from None
+        checked.append(real)
+    return checked
+
 
 def _scan(sources: Iterable, skip=None) -> list[tuple[str, dict | None, str]]:
     """Every report file under the sources, with its metadata row and a unique doc_id."""
@@ -284,269 +105,16 @@ def _changed_files(items, recorded: dict) -> tuple[list, list, int]:
             added.append(item)
             continue
         try:
-            stat = os.stat(item[0])
+            info = os.stat(item[0])
         except OSError:
             changed.append(item)
             continue
-        same_stat = (stat.st_size, stat.st_mtime_ns) == (old.get("size"), old.get("mtime_ns"))
+        same_stat = (info.st_size, info.st_mtime_ns) == (old.get("size"), old.get("mtime_ns"))
         if same_stat or _file_sha(item[0]) == old.get("sha256"):
             unchanged += 1
         else:
             changed.append(item)
     return added, changed, unchanged
-
-
-# -------------------------------------------------------------- generations
-
-def _generations(path: Path) -> list[Path]:
-    return sorted(p for p in path.glob("gen-*") if p.is_dir())
-
-
-def _new_generation(path: Path, manifest: dict | None) -> Path:
-    numbers = [int(p.name[4:]) for p in _generations(path) if p.name[4:].isdigit()]
-    if manifest:
-        numbers.append(int(manifest["generation"][4:]))
-    gen = path / f"gen-{max(numbers, default=0) + 1:06d}"
-    gen.mkdir()
-    return gen
-
-
-def _clean(path: Path, keep: set[str]) -> None:
-    """Remove generations and temp files no manifest refers to (debris of killed builds)."""
-    for gen in _generations(path):
-        if gen.name not in keep:
-            shutil.rmtree(gen, ignore_errors=True)
-    for tmp in path.glob(f".{MANIFEST}.*.tmp"):
-        tmp.unlink(missing_ok=True)
-
-
-def _current_manifest(path: Path) -> dict | None:
-    try:
-        return read_manifest(path)
-    except ErqiSearchError:
-        return None
-
-
-def _write_query_dict(ix, gen: Path) -> None:
-    """Store the compact dictionary that query segmentation needs (see dictionary.py)."""
-    from .dictionary import compact_table, full_segmenter
-
-    with ix.reader() as reader:
-        vocab = set()
-        for fieldname in ("content", "title", "section_words"):
-            vocab.update(t.decode("utf-8") for t in reader.lexicon(fieldname))
-    table = compact_table(full_segmenter(), vocab)
-    (gen / QUERY_DICT).write_bytes(marshal.dumps(table))
-
-
-def _copy_figures(old: Path | None, new, deletes: set[str]) -> None:
-    """Carry the figures of the reports an update keeps into the new generation."""
-    if old is None or not old.is_file():
-        return
-    with open(old, encoding="utf-8") as handle:
-        for line in handle:
-            if json.loads(line)["doc_id"] not in deletes:
-                new.write(line)
-
-
-def _write(ix_dir: Path, results: Iterator[_FileResult], report: BuildReport, files: dict,
-           total: int, progress, warn, deletes: Iterable[str] = (), create: bool = True,
-           old_figures: Path | None = None) -> None:
-    """Write analysed files into the Whoosh index at ``ix_dir`` and commit;
-    stream their figures into ``figures.jsonl`` beside it."""
-    from whoosh import index as windex
-
-    ix = windex.create_in(str(ix_dir), build_schema()) if create else windex.open_dir(str(ix_dir))
-    # separate files, not one compound file: Whoosh copies a compound file's parts
-    # into memory on every open (a second and a gigabyte on the full corpora)
-    writer = ix.writer(limitmb=128, codec=compact_codec(), compound=False)
-    deletes = list(deletes)
-    figures = open(ix_dir / FIGURES, "w", encoding="utf-8")
-    try:
-        _copy_figures(old_figures, figures, set(deletes))
-        for doc_id in deletes:
-            writer.delete_by_term("doc_id", doc_id)
-        start, done = time.monotonic(), 0
-        for result in results:
-            done += 1
-            if result.error:
-                report.skip(result.path, result.error, warn)
-            for doc in result.docs:
-                writer.add_document(**doc)
-            for figure in result.figures:
-                figures.write(json.dumps(figure, ensure_ascii=False) + "\n")
-            report.passages += len(result.docs)
-            report.characters += result.characters
-            # skipped files are recorded too, so that update and status know them
-            files[result.path] = {
-                "doc_id": result.doc_id,
-                "sha256": result.sha256 or _sha_or_dash(result.path),
-                "size": result.size,
-                "mtime_ns": result.mtime_ns,
-                "passages": len(result.docs),
-                **({"skipped": result.error} if result.error else {}),
-            }
-            if progress:
-                progress(Progress(done, total, report.passages, report.characters, time.monotonic() - start))
-        # with deletions, merge everything so statistics equal a fresh build's
-        writer.commit(optimize=bool(deletes))
-    except BaseException:
-        writer.cancel()
-        raise
-    finally:
-        figures.close()
-    _write_query_dict(ix, ix_dir)
-    ix.close()
-
-
-def _publish(path: Path, gen: Path, sources: list[str], files: dict, report: BuildReport,
-             started: float, previous: dict | None) -> None:
-    report.generation = gen.name
-    report.documents = sum(1 for f in files.values() if "skipped" not in f)
-    report.passages = sum(f["passages"] for f in files.values())
-    report.seconds = round(time.monotonic() - started, 3)
-    manifest = {
-        **expected_identity(),
-        "generation": gen.name,
-        "previous_generation": previous["generation"] if previous else None,
-        "versions": library_versions(),
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": report.seconds,
-        "documents": report.documents,
-        "passages": report.passages,
-        "sources": sources,
-        "files": files,
-        "generation_files": generation_files(gen),
-    }
-    write_manifest(path, manifest)
-    _clean(path, {gen.name, manifest["previous_generation"] or ""})
-
-
-def _prepare(path) -> Path:
-    path = Path(path) if path is not None else default_index_path()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ErqiSearchError(f"cannot create the index directory {path}: {err.strerror}") from None
-    return path
-
-
-def check_sources(sources) -> list[str]:
-    """The sources as real paths, after checking that each exists and can be read.
-
-    Raises :class:`SourceNotFound` (nothing is changed) for a mistyped, moved or
-    unreadable source, so a typo can never publish an empty index.
-    """
-    checked = []
-    for source in sources:
-        real = os.path.realpath(source)
-        if not os.path.exists(real):
-            raise SourceNotFound(source, "does not exist (check the path; a moved folder must be given anew)")
-        try:
-            if os.path.isdir(real):
-                os.scandir(real).close()
-            elif not os.access(real, os.R_OK):
-                raise PermissionError(13, "permission denied")
-        except OSError as err:
-            raise SourceNotFound(source, f"cannot be read ({err.strerror or err})") from None
-        checked.append(real)
-    return checked
-
-
-def _jobs(jobs: int | None) -> int:
-    return jobs or os.cpu_count() or 1
-
-
-def build_index(sources=None, path=None, *, jobs: int | None = None,
-                progress: Callable[[Progress], None] | None = None,
-                warn: Callable[[str], None] | None = None, lock_wait: float = 0.0) -> BuildReport:
-    """Build a fresh index of ``sources`` (default ``seeds/``) at ``path`` and
-    publish it atomically, replacing any index there.
-
-    Raises :class:`SourceNotFound` when a source is missing or unreadable, or
-    when no report under the sources can be read: the index is left as it was.
-    """
-    started = time.monotonic()
-    warn = warn or (lambda message: None)
-    sources = check_sources(sources or DEFAULT_SOURCES)
-    path = _prepare(path)
-    with IndexLock(path, lock_wait):
-        previous = _current_manifest(path)
-        _clean(path, {previous["generation"], previous.get("previous_generation") or ""} if previous else set())
-        report = BuildReport(str(path), "", 0, 0)
-        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
-        if not items:
-            raise SourceNotFound(", ".join(sources), "holds no .txt, .md or .html reports")
-        gen = _new_generation(path, previous)
-        files: dict = {}
-        try:
-            _write(gen, analyze_files(items, _jobs(jobs)), report, files, len(items), progress, warn)
-            if not any("skipped" not in f for f in files.values()):
-                raise SourceNotFound(", ".join(sources), f"holds no readable report ({len(items)} files skipped)")
-        except BaseException:
-            shutil.rmtree(gen, ignore_errors=True)
-            raise
-        report.added = [f["doc_id"] for f in files.values() if "skipped" not in f]
-        _publish(path, gen, sources, files, report, started, previous)
-    return report
-
-
-def rebuild_index(path=None, sources=None, **options) -> BuildReport:
-    """Rebuild from ``sources``, or from the sources recorded in the index's manifest."""
-    path = Path(path) if path is not None else default_index_path()
-    if not sources:
-        sources = read_manifest(path)["sources"]
-    return build_index(sources, path, **options)
-
-
-def update_index(path=None, sources=None, *, jobs: int | None = None, progress=None, warn=None,
-                 lock_wait: float = 0.0, allow_empty_source: bool = False) -> BuildReport:
-    """Bring the index up to date with its sources: add new and changed files,
-    delete removed ones, leave the rest; publish atomically.
-
-    A source that no longer exists is an error (:class:`SourceNotFound`); one
-    that exists but would lose every report it held is refused
-    (:class:`UnsafeUpdate`) unless ``allow_empty_source`` is true.
-    """
-    started = time.monotonic()
-    warn = warn or (lambda message: None)
-    path = Path(path) if path is not None else default_index_path()
-    with IndexLock(_prepare(path), lock_wait):
-        manifest = read_manifest(path)
-        sources = check_sources(sources or manifest["sources"])
-        _clean(path, {manifest["generation"], manifest.get("previous_generation") or ""})
-        report = BuildReport(str(path), manifest["generation"], manifest["documents"], manifest["passages"])
-        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
-        recorded = manifest["files"]
-        if not allow_empty_source:
-            _refuse_emptied_sources(sources, items, recorded)
-        added, changed, unchanged = _changed_files(items, recorded)
-        scanned = {i[0] for i in items}
-        removed = [p for p in recorded if p not in scanned]
-        report.unchanged = unchanged
-        report.removed = [recorded[p]["doc_id"] for p in removed]
-        if not (added or changed or removed):
-            return report
-        gen = _new_generation(path, manifest)
-        old = path / manifest["generation"]
-        for file in old.iterdir():
-            if file.is_file() and not file.name.endswith("LOCK") and file.name not in (QUERY_DICT, FIGURES):
-                os.link(file, gen / file.name)
-        files = {p: f for p, f in recorded.items() if p in scanned}
-        deletes = [recorded[p]["doc_id"] for p in removed] + [recorded[i[0]]["doc_id"] for i in changed]
-        for p in removed:
-            files.pop(p, None)
-        work = changed + added
-        report.passages = 0
-        _write(gen, analyze_files(work, _jobs(jobs)), report, files, len(work), progress,
-               warn, deletes=deletes, create=False, old_figures=old / FIGURES)
-        indexed = {p for p, f in files.items() if "skipped" not in f}
-        report.added = [i[2] for i in added if i[0] in indexed]
-        report.changed = [i[2] for i in changed if i[0] in indexed]
-        # a changed file that can no longer be read has lost its passages
-        report.removed += [i[2] for i in changed if i[0] not in indexed and "skipped" not in recorded[i[0]]]
-        _publish(path, gen, sources, files, report, started, manifest)
-    return report
 
 
 def _refuse_emptied_sources(sources: list[str], items, recorded: dict) -> None:
@@ -561,20 +129,342 @@ def _refuse_emptied_sources(sources: list[str], items, recorded: dict) -> None:
             )
 
 
+# ------------------------------------------------------------------ workers
+
+def _warm_up() -> None:
+    """Load the dictionary and IDF table once, before worker processes fork."""
+    from .analysis import _idf
+    from .dictionary import full_segmenter
+
+    full_segmenter()
+    _idf()
+
+
+#: Told ``(files, passages, characters)`` as each file is done: the parent's
+#: progress function, or a worker's queue to the parent.
+_PROGRESS: Callable = lambda step: None
+
+
+def _init_worker(progress_queue) -> None:
+    global _PROGRESS
+    _PROGRESS = progress_queue.put
+
+
+def _analyze_file(item, writer, figures_out) -> dict:
+    """Read, cut and analyse one file into ``writer``; any failure skips the
+    file with its reason. Returns the file's record for ``sources.json``."""
+    from .analysis import analyze_passages
+    from .figures import extract_figures
+    from .store import FiguresFile
+
+    path, meta, doc_id = item
+    try:
+        info = os.stat(path)
+        size, mtime = info.st_size, info.st_mtime_ns
+    except OSError:
+        size, mtime = 0, 0
+    record = {"doc_id": doc_id, "size": size, "mtime_ns": mtime, "passages": 0}
+    try:
+        report = read_report(path, meta)
+        report.doc_id = doc_id
+        analyzed = analyze_passages(report, cut_passages(report))
+        writer.add(report, analyzed)
+        for a in analyzed:
+            p = a.passage
+            for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id,
+                                     context=p.title):
+                FiguresFile.write_one(figures_out, {**f.as_dict(), "region": report.region})
+    except UnreadableReport as err:
+        return {**record, "sha256": _sha_or_dash(path), "skipped": err.reason}
+    except Exception as err:  # noqa: BLE001 - one bad file must not stop a build
+        return {**record, "sha256": _sha_or_dash(path),
+                "skipped": f"it could not be analysed ({type(err).__name__}: {err})"}
+    record.update(sha256=report.sha256, passages=len(analyzed), characters=sum(len(a.passage.text) for a in analyzed))
+    return record
+
+
+def _run_partition(task) -> tuple[list[dict], list]:
+    """A worker's whole range: its files' records and what its writer wrote."""
+    index, items, writer, figures_file = task
+    records = []
+    with open(figures_file, "w", encoding="utf-8") as figures_out:
+        for item in items:
+            record = _analyze_file(item, writer, figures_out)
+            records.append(record)
+            _PROGRESS((1, record["passages"], record.get("characters", 0)))
+    return records, writer.finish()
+
+
+def _partitions(items: list, jobs: int) -> list[list]:
+    """``items`` cut into at most ``jobs`` contiguous ranges of about equal size."""
+    if jobs <= 1 or len(items) <= 1:
+        return [items] if items else []
+    sizes = []
+    for path, _, _ in items:
+        try:
+            sizes.append(max(os.path.getsize(path), 1))
+        except OSError:
+            sizes.append(1)
+    target = sum(sizes) / jobs
+    ranges, start, acc = [], 0, 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if acc >= target * (len(ranges) + 1) and len(ranges) < jobs - 1 and i + 1 < len(items):
+            ranges.append(items[start : i + 1])
+            start = i + 1
+    ranges.append(items[start:])
+    return [r for r in ranges if r]
+
+
+def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, report: BuildReport):
+    """Run the partitions (in worker processes when ``jobs > 1``); return the
+    file records in file order, what each partition wrote, and the figure files."""
+    parts = _partitions(items, jobs)
+    tasks = [(i, part, writer.partition(i), gen / f".figures-{i}.jsonl") for i, part in enumerate(parts)]
+    started, done = time.monotonic(), [0, 0, 0]
+
+    def tick(step) -> None:
+        for k in range(3):
+            done[k] += step[k]
+        if progress:
+            progress(Progress(done[0], len(items), done[1], done[2], time.monotonic() - started))
+
+    _warm_up()
+    if len(tasks) <= 1:
+        global _PROGRESS
+        _PROGRESS = tick
+        try:
+            results = [_run_partition(task) for task in tasks]
+        finally:
+            _PROGRESS = lambda step: None
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        channel = context.Queue()
+        with ProcessPoolExecutor(len(tasks), mp_context=context, initializer=_init_worker,
+                                 initargs=(channel,)) as pool:
+            futures = [pool.submit(_run_partition, task) for task in tasks]
+            while not all(f.done() for f in futures):
+                try:
+                    tick(channel.get(timeout=0.2))
+                except queue.Empty:
+                    pass
+                except (EOFError, OSError):
+                    break
+            results = [f.result() for f in futures]
+            while True:
+                try:
+                    tick(channel.get_nowait())
+                except (queue.Empty, EOFError, OSError):
+                    break
+    records = [r for records, _ in results for r in records]
+    written = [w for _, w in results]
+    return records, written, [t[3] for t in tasks]
+
+
+def _collect_figures(gen: Path, parts: list[Path], old_gen: Path | None = None, deleted: set[str] = frozenset()):
+    figures = store.FiguresFile(gen)
+    with figures.writer() as out:
+        if old_gen is not None:
+            figures.copy_kept(out, old_gen, set(deleted))
+        for part in parts:
+            with open(part, encoding="utf-8") as source:
+                shutil.copyfileobj(source, out)
+            part.unlink()
+
+
+# -------------------------------------------------------------------- writes
+
+def _prepare(path) -> Path:
+    path = Path(path) if path is not None else store.default_index_path()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ErqiSearchError(f"cannot create the index directory {path}: {err.strerror}") from None
+    return path
+
+
+def _jobs(jobs: int | None) -> int:
+    return jobs or os.cpu_count() or 1
+
+
+def _file_entry(item, record: dict) -> dict:
+    entry = {k: record[k] for k in ("doc_id", "sha256", "size", "mtime_ns", "passages")}
+    if "skipped" in record:
+        entry["skipped"] = record["skipped"]
+    return entry
+
+
+def _publish(path: Path, gen: Path, engine: str | None, sources: list[str], files: dict, report: BuildReport,
+             started: float, previous: dict | None, extra: dict) -> None:
+    report.generation = gen.name
+    report.documents = sum(1 for f in files.values() if "skipped" not in f)
+    report.passages = sum(f["passages"] for f in files.values())
+    report.seconds = round(time.monotonic() - started, 3)
+    store.write_json(gen / store.SOURCES_FILE, files)
+    manifest = {
+        **store.expected_identity(),
+        "engine": engine or "embedded",
+        "generation": gen.name,
+        "previous_generation": previous["generation"] if previous else None,
+        "versions": store.library_versions(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": report.seconds,
+        "documents": report.documents,
+        "passages": report.passages,
+        "sources": sources,
+        **extra,
+        "generation_files": store.generation_files(gen),
+    }
+    store.write_manifest(path, manifest)
+    store.clean(path, {gen.name, manifest["previous_generation"] or ""})
+
+
+def _write_query_dictionary(gen: Path) -> dict:
+    from .dictionary import full_segmenter, write_query_dictionary
+
+    return {"query_dictionary_total": write_query_dictionary(gen / store.QUERY_DICT, full_segmenter())}
+
+
+def build_index(sources=None, path=None, *, jobs: int | None = None,
+                progress: Callable[[Progress], None] | None = None,
+                warn: Warn | None = None, lock_wait: float = 0.0, engine: str | None = None) -> BuildReport:
+    """Build a fresh index of ``sources`` (default ``seeds/``) at ``path`` and
+    publish it atomically, replacing any index there. ``engine`` is an engine
+    URL (default ``$ERQI_SEARCH_ENGINE`` or the embedded engine).
+
+    Raises :class:`SourceNotFound` when a source is missing or unreadable, or
+    when no report under the sources can be read: the index is left as it was.
+    """
+    started = time.monotonic()
+    warn = warn or (lambda message: None)
+    engine = engine or default_engine()
+    engine_kind(engine)
+    sources = check_sources(sources or store.DEFAULT_SOURCES)
+    path = _prepare(path)
+    with store.IndexLock(path, lock_wait):
+        previous = store.current_manifest(path)
+        store.clean(path, store.kept_generations(previous))
+        report = BuildReport(str(path), "", 0, 0)
+        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
+        if not items:
+            raise SourceNotFound(", ".join(sources), "holds no .txt, .md or .html reports")
+        gen = store.new_generation(path, previous)
+        try:
+            writer = engine_writer(engine, gen, None, previous)
+            records, written, figure_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, report)
+            files = {}
+            for item, record in zip(items, records):
+                if "skipped" in record:
+                    report.skip(item[0], record["skipped"], warn)
+                files[item[0]] = _file_entry(item, record)
+            if not any("skipped" not in f for f in files.values()):
+                raise SourceNotFound(", ".join(sources), f"holds no readable report ({len(items)} files skipped)")
+            report.characters = sum(r.get("characters", 0) for r in records)
+            described = writer.commit(written)
+            report.segments = len(described.get("segments", []))
+            _collect_figures(gen, figure_parts)
+            extra = _write_query_dictionary(gen)
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        report.added = [f["doc_id"] for f in files.values() if "skipped" not in f]
+        _publish(path, gen, engine, sources, files, report, started, previous, extra)
+    return report
+
+
+def rebuild_index(path=None, sources=None, **options) -> BuildReport:
+    """Rebuild from ``sources``, or from the sources recorded in the index's manifest."""
+    path = Path(path) if path is not None else store.default_index_path()
+    if not sources or "engine" not in options:
+        manifest = store.read_manifest(path)
+        sources = sources or manifest["sources"]
+        options.setdefault("engine", None if manifest.get("engine") in (None, "embedded") else manifest["engine"])
+    return build_index(sources, path, **options)
+
+
+def update_index(path=None, sources=None, *, jobs: int | None = None, progress=None, warn=None,
+                 lock_wait: float = 0.0, allow_empty_source: bool = False) -> BuildReport:
+    """Bring the index up to date with its sources: add new and changed files,
+    delete removed ones, leave the rest; publish atomically. New and changed
+    reports go into a new small segment; deletions are marked; the merge
+    policy merges small segments, never the whole index for one file.
+
+    A source that no longer exists is an error (:class:`SourceNotFound`); one
+    that exists but would lose every report it held is refused
+    (:class:`UnsafeUpdate`) unless ``allow_empty_source`` is true.
+    """
+    started = time.monotonic()
+    warn = warn or (lambda message: None)
+    path = Path(path) if path is not None else store.default_index_path()
+    with store.IndexLock(_prepare(path), lock_wait):
+        manifest = store.read_manifest(path)
+        engine = None if manifest.get("engine") in (None, "embedded") else manifest["engine"]
+        sources = check_sources(sources or manifest["sources"])
+        store.clean(path, store.kept_generations(manifest))
+        report = BuildReport(str(path), manifest["generation"], manifest["documents"], manifest["passages"])
+        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
+        recorded = store.read_sources(path, manifest)
+        if not allow_empty_source:
+            _refuse_emptied_sources(sources, items, recorded)
+        added, changed, unchanged = _changed_files(items, recorded)
+        scanned = {i[0] for i in items}
+        removed = [p for p in recorded if p not in scanned]
+        report.unchanged = unchanged
+        report.removed = [recorded[p]["doc_id"] for p in removed if "skipped" not in recorded[p]]
+        if not (added or changed or removed):
+            return report
+        old = path / manifest["generation"]
+        gen = store.new_generation(path, manifest)
+        try:
+            writer = engine_writer(engine, gen, old, manifest)
+            deletes = {recorded[p]["doc_id"] for p in removed} | {recorded[i[0]]["doc_id"] for i in changed}
+            writer.delete(deletes)
+            work = changed + added
+            records, written, figure_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, report)
+            files = {p: f for p, f in recorded.items() if p in scanned}
+            for item, record in zip(work, records):
+                if "skipped" in record:
+                    report.skip(item[0], record["skipped"], warn)
+                files[item[0]] = _file_entry(item, record)
+            report.characters = sum(r.get("characters", 0) for r in records)
+            described = writer.commit(written)
+            report.segments = len(described.get("segments", []))
+            _collect_figures(gen, figure_parts, old, deletes)
+            os.link(old / store.QUERY_DICT, gen / store.QUERY_DICT)
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        indexed = {p for p, f in files.items() if "skipped" not in f}
+        report.added = [i[2] for i in added if i[0] in indexed]
+        report.changed = [i[2] for i in changed if i[0] in indexed]
+        # a changed file that can no longer be read has lost its passages
+        report.removed += [i[2] for i in changed if i[0] not in indexed and "skipped" not in recorded[i[0]]]
+        extra = {"query_dictionary_total": manifest["query_dictionary_total"]}
+        _publish(path, gen, engine, sources, files, report, started, manifest, extra)
+    return report
+
+
 def index_status(path=None) -> IndexStatus:
     """Counts, size, versions and staleness of the index at ``path``."""
-    path = Path(path) if path is not None else default_index_path()
-    manifest = read_manifest(path)
+    path = Path(path) if path is not None else store.default_index_path()
+    manifest = store.read_manifest(path)
     gen = path / manifest["generation"]
     size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
     missing = [s for s in manifest["sources"] if not os.path.exists(s)]
+    recorded = store.read_sources(path, manifest)
     items = _scan([s for s in manifest["sources"] if s not in missing])
-    added, changed, _ = _changed_files(items, manifest["files"])
+    added, changed, _ = _changed_files(items, recorded)
     scanned = {i[0] for i in items}
-    stale = [i[0] for i in added + changed] + [p for p in manifest["files"] if p not in scanned]
+    stale = [i[0] for i in added + changed] + [p for p in recorded if p not in scanned]
+    segments = 0
+    segments_file = gen / "segments.json"
+    if segments_file.is_file():
+        segments = len(json.loads(segments_file.read_text(encoding="utf-8"))["segments"])
     return IndexStatus(
         path=str(path),
         generation=manifest["generation"],
+        engine=manifest.get("engine", "embedded"),
         documents=manifest["documents"],
         passages=manifest["passages"],
         size_bytes=size,
@@ -585,10 +475,9 @@ def index_status(path=None) -> IndexStatus:
         sources=manifest["sources"],
         stale=stale,
         missing_sources=missing,
+        segments=segments,
     )
 
 
-__all__ = [
-    "BuildReport", "IndexStatus", "Progress", "IndexLock", "FORMAT_VERSION",
-    "build_index", "update_index", "rebuild_index", "index_status", "default_index_path",
-]
+__all__ = ["BuildReport", "IndexStatus", "Progress", "build_index", "update_index", "rebuild_index",
+           "index_status", "check_sources"]

@@ -87,6 +87,20 @@ class Passage:
     span: tuple[int, int]
 
 
+@dataclass
+class Analyzed:
+    """A passage with the tokens of each searchable field, as engines index it.
+
+    ``fields`` maps a field of :data:`erqi_search.schema.FIELDS` to its
+    tokens: words for word and keyword fields, ``(bigram, position)`` pairs
+    for ``grams``. ``region`` is normalised for the ``region:`` filter.
+    """
+
+    passage: Passage
+    fields: dict[str, list]
+    region: str = ""
+
+
 @dataclass(frozen=True)
 class Hit:
     """One passage found by a search, with its score and highlights.
@@ -144,6 +158,61 @@ class SearchResults:
     total_all_terms: int = 0
     notes: list[str] = field(default_factory=list)
     partial: bool = False
+
+
+@dataclass
+class Progress:
+    """Where a write stands; handed to the ``progress`` callback as files are done."""
+
+    files_done: int
+    files_total: int
+    passages: int
+    characters: int
+    elapsed: float
+
+
+@dataclass
+class BuildReport:
+    """What a build, update or rebuild did. ``skipped`` lists every file or
+    directory passed over (each was warned about once)."""
+
+    path: str
+    generation: str
+    documents: int
+    passages: int
+    characters: int = 0
+    seconds: float = 0.0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    segments: int = 0
+
+    def skip(self, path, reason: str, warn: Callable[[str], None]) -> None:
+        """Record a file passed over and warn once: the summary's count equals the warnings."""
+        self.skipped.append(str(path))
+        warn(f"skipped {path}: {reason}")
+
+
+@dataclass
+class IndexStatus:
+    """What ``erqi-search index status`` shows."""
+
+    path: str
+    generation: str
+    engine: str
+    documents: int
+    passages: int
+    size_bytes: int
+    built_at: str
+    build_seconds: float
+    versions: dict
+    sources: list[str]
+    stale: list[str]  # source files changed, added or removed since the write
+    missing_sources: list[str] = field(default_factory=list)  # recorded sources that no longer exist
+    segments: int = 0
+    boilerplate: list[str] = field(default_factory=list)  # lines left out as corpus boilerplate
 
 
 #: Units of a rate: a range keeps its unit on both ends (6.5%-7%).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 
 from .text import normalize
 
@@ -87,6 +88,45 @@ def make_snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tup
     return prefix + body.replace("\n", " ") + suffix, inner
 
 
+# ------------------------------------------------------------------ tables
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: two for wide (East Asian) characters.
+
+    >>> display_width("GDP"), display_width("地区生产总值"), display_width("ＧＤＰ")
+    (3, 12, 6)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (left-aligned,
+    or right-aligned with ``right``).
+
+    >>> pad("赤字率", 8) + "|", pad("9%", 5, right=True) + "|"
+    ('赤字率  |', '   9%|')
+    """
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill
+
+
+def render_table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    """Rows aligned in columns by display width, under a header row.
+
+    >>> print(render_table(["年份", "指标"], [["2017", "地区生产总值"], ["2020", "GDP"]]))
+    年份  指标
+    2017  地区生产总值
+    2020  GDP
+    """
+    widths = [max(display_width(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = []
+    for row in [header] + rows:
+        cells = [pad(cell, widths[i], i in right) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------ formats
 
 BOLD_RED = "\x1b[1;31m"
@@ -123,19 +163,32 @@ def hit_to_dict(hit) -> dict:
     }
 
 
-def render_json(results) -> str:
-    """One JSON object: query, total, page, hits (and facets when asked)."""
+def results_to_dict(results) -> dict:
+    """The JSON form of a page of results (the contract in docs/usage.md):
+    ``total`` passages match, ``total_all_terms`` of them match every term."""
     data = {
         "query": results.query,
         "total": results.total,
+        "total_all_terms": results.total_all_terms,
         "page": results.page,
+        "limit": results.limit,
         "hits": [hit_to_dict(h) for h in results.hits],
     }
     if results.facets is not None:
-        data["facets"] = results.facets
+        data["facets"] = {name: {("(none)" if k is None else str(k)): v for k, v in counts.items()}
+                          for name, counts in results.facets.items()}
     if results.hint:
         data["hint"] = results.hint
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    if results.notes:
+        data["notes"] = list(results.notes)
+    if results.partial:
+        data["partial"] = True
+    return data
+
+
+def render_json(results) -> str:
+    """One JSON object: see :func:`results_to_dict`."""
+    return json.dumps(results_to_dict(results), ensure_ascii=False, indent=2)
 
 
 def render_text(results, color: bool = False) -> str:

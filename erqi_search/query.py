@@ -1,4 +1,5 @@
-"""User query -> Whoosh query: syntax, field filters, phrases, synonyms.
+"""User query -> :class:`~erqi_search.plan.Plan`: syntax, field filters,
+phrases, synonyms, aliases; engines evaluate the plan.
 
 The syntax (docs/query-syntax.md): free text; ``"phrase"`` or ``“phrase”``;
 ``AND``, ``OR``, ``NOT`` and ``-term``; parentheses; and the fields
@@ -20,9 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .analysis import STOP_WORDS, query_grams, synonym_classes, words
-from .text import atoms, normalize_text
+from .analysis import STOP_WORDS, synonym_classes, words
 from .errors import QuerySyntaxError
+from .plan import All, Any, Exclude, Filter, Form, Plan, Soft, Term, YearForm
+from .plan import Phrase as Sequence
+from .ranking import ALIAS_WEIGHT, MAX_DEPTH, MAX_LEAVES, MAX_TERMS, PHRASE_BONUS, SYNONYM_WEIGHT, YEAR_TERM_BONUS
+from .text import atoms, normalize_text
 
 #: Field aliases a query may use, and the field each means.
 FIELDS = {
@@ -33,15 +37,6 @@ FIELDS = {
     "doc": "doc",
     "region": "region", "地区": "region",
 }
-
-# Score weights (tuned with bench/relevance.py on the dev queries).
-SYNONYM_WEIGHT = 0.6
-FIELD_WEIGHTS = {"keywords": 3.0, "section": 2.0, "section_words": 1.0, "title": 0.5, "key_terms": 1.0}
-GRAMS_WEIGHT = 0.8
-PHRASE_BONUS = 2.0
-COORD_BONUS = 100.0
-YEAR_TERM_BONUS = 2.0
-
 
 def _error(zh: str, en: str, hint: str) -> QuerySyntaxError:
     return QuerySyntaxError(f"查询语法错误: {zh} ({en}); {hint}")
@@ -84,7 +79,9 @@ class Or:
 
 
 _QUOTES = {'"': '"', "“": "”"}
-_FIELD = re.compile(r"([A-Za-z_]+|关键词|年份|章节|标题|地区)[:：]")
+#: ``name:`` or ``name：``: any ASCII name (an unknown one is an error that
+#: lists the known ones) or a Chinese alias of :data:`FIELDS`.
+_FIELD = re.compile("([A-Za-z_]+|" + "|".join(k for k in FIELDS if not k.isascii()) + ")[:：]")
 _STOP_CHARS = set(" \t\r\n\u3000()\"“”")
 
 
@@ -92,6 +89,7 @@ class _Parser:
     def __init__(self, text: str):
         self.s = text
         self.i = 0
+        self.depth = 0
 
     def parse(self):
         node = self._or()
@@ -151,7 +149,12 @@ class _Parser:
             self.i += 3
             if self._at_end():
                 raise _error("NOT 后缺少查询词", "nothing after NOT", "add the term to exclude after NOT")
-            return Not(self._unary())
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _error("NOT 嵌套过深", f"NOT nested deeper than {MAX_DEPTH}", "remove the repeated NOT")
+            node = Not(self._unary())
+            self.depth -= 1
+            return node
         if self.s[self.i] == "-" and self.i + 1 < len(self.s) and self.s[self.i + 1] not in _STOP_CHARS - {'"', "“", "("}:
             self.i += 1
             return Not(self._primary())
@@ -162,7 +165,12 @@ class _Parser:
         ch = self.s[self.i]
         if ch == "(":
             self.i += 1
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _error("括号嵌套过深", f"parentheses nested deeper than {MAX_DEPTH}",
+                             "remove the extra parentheses")
             node = self._or()
+            self.depth -= 1
             self._space()
             if self.i >= len(self.s) or self.s[self.i] != ")":
                 raise _error("括号未闭合", "unclosed '('", "add the missing ')'")
@@ -235,110 +243,93 @@ def parse(text: str):
     return _Parser(text).parse()
 
 
+
 # ------------------------------------------------------------------ compile
 
-@dataclass
-class Compiled:
-    """A Whoosh query plus what the presenter needs."""
-
-    query: object | None  # None: nothing searchable
-    highlight_terms: list[str] = field(default_factory=list)
-    hint: str = ""
+#: Words that ask rather than name a topic (a query typed as a question):
+#: they only add a little to the score (see :data:`erqi_search.ranking.OPTIONAL_WEIGHT`).
+QUESTION_WORDS = frozenset(
+    "什么 是什么 怎么 怎么样 怎样 怎么办 如何 哪些 哪个 哪里 为什么 为何 多少 几 吗 呢 吧 "
+    "有关 有哪些 情况 的情况 相关 关于 请问 介绍 一下".split()
+)
 
 
 class QueryCompiler:
-    """Compiles syntax trees with the index's own segmenter and the synonym table."""
+    """Compiles syntax trees into :class:`~erqi_search.plan.Plan` objects.
 
-    def __init__(self, segmenter, has_term=None):
-        """``has_term(field, text)`` tells whether the index holds a term, so
-        that absent terms are left out of the query (fewer matchers to run)."""
-        from whoosh import query as wq
+    ``segmenter`` is the index's query dictionary; ``aliases`` maps a
+    normalised term to its aliases (mined from the corpus and curated);
+    ``doc_frequency(term)`` (optional) tells how common a term is, so that a
+    query past :data:`~erqi_search.ranking.MAX_TERMS` drops its most common
+    terms first. Compiling is pure: the same tree gives the same plan.
 
-        self.wq = wq
+    >>> from erqi_search.dictionary import Segmenter
+    >>> plan = QueryCompiler(Segmenter({"大气": 5, "污染": 5}, 100)).compile(parse("大气 -扬尘"))
+    >>> plan.root
+    All(items=(Term(label='大气', forms=(Form(text='大气', weight=1.0, origin='typed'),), optional=False), Exclude(item=Term(label='扬尘', forms=(Form(text='扬尘', weight=1.0, origin='typed'),), optional=False))))
+    """
+
+    def __init__(self, segmenter, aliases=None, doc_frequency=None, synonyms=None, use_synonyms=True,
+                 use_aliases=True):
         self.seg = segmenter
-        self.has_term = has_term or (lambda fieldname, text: True)
-        self.synonyms = synonym_classes()
-        self.highlights: list[str] = []
+        self.synonyms = (synonyms if synonyms is not None else synonym_classes()) if use_synonyms else {}
+        self.aliases = (aliases or {}) if use_aliases else {}
+        self.doc_frequency = doc_frequency
 
-    def compile(self, node) -> Compiled:
-        self.highlights = []
-        q = self._node(node)
-        if q is None:
-            return Compiled(None, [], "查询中没有可检索的词 (nothing searchable: only stop words or punctuation)")
-        return Compiled(q, list(dict.fromkeys(self.highlights)))
+    def compile(self, node) -> Plan:
+        highlights: list[str] = []
+        root = self._node(node, highlights)
+        if root is None:
+            return Plan(None, hint="查询中没有可检索的词 (nothing searchable: only stop words or punctuation)")
+        root, notes = self._capped(root)
+        return Plan(root, tuple(dict.fromkeys(h for h in highlights if h)), tuple(notes))
 
     # -- nodes
 
-    def _node(self, node):
-        wq = self.wq
+    def _node(self, node, highlights: list[str]):
         if isinstance(node, Text):
-            return self._text(node.text)
+            return self._text(node.text, highlights)
         if isinstance(node, Phrase):
-            return self._phrase(node.text)
+            return self._phrase(node.text, highlights)
         if isinstance(node, Field):
-            return self._field(node)
+            return self._field(node, highlights)
         if isinstance(node, Not):
-            inner = self._quiet(node.item)
-            return None if inner is None else wq.Not(inner)
+            inner = self._node(node.item, [])  # excluded words are not highlighted
+            return None if inner is None else Exclude(inner)
         if isinstance(node, Or):
-            subs = [q for q in (self._node(n) for n in node.items) if q is not None]
-            return wq.Or(subs) if len(subs) > 1 else (subs[0] if subs else None)
-        return self._seq(node)
+            subs = tuple(q for q in (self._node(n, highlights) for n in node.items) if q is not None)
+            return Any(subs) if len(subs) > 1 else (subs[0] if subs else None)
+        return self._seq(node, highlights)
 
-    def _quiet(self, node):
-        """Compile without collecting highlight terms (for excluded parts)."""
-        saved = list(self.highlights)
-        q = self._node(node)
-        self.highlights = saved
-        return q
-
-    def _seq(self, node: Seq):
-        wq = self.wq
-        positive, negative, filters = [], [], []
+    def _seq(self, node: Seq, highlights: list[str]):
+        positive, rest = [], []
         for item in node.items:
-            q = self._node(item)
+            q = self._node(item, highlights)
             if q is None:
                 continue
-            if isinstance(item, Not):
-                negative.append(q.query)
-            elif isinstance(item, Field):
-                filters.append(q)
-            else:
-                positive.append(q)
+            (rest if isinstance(q, (Filter, Exclude)) else positive).append(q)
         if node.hard:
-            main = wq.And(positive) if len(positive) > 1 else (positive[0] if positive else None)
+            main = All(tuple(positive)) if len(positive) > 1 else (positive[0] if positive else None)
         else:
-            main = self._soft_and(positive)
-        # (whoosh's AndNot query drops the exclusion in some trees; And + Not does not)
-        excluded = [wq.Not(wq.Or(negative))] if negative else []
-        parts = ([main] if main is not None else []) + filters + excluded
-        if not parts:
+            main = _soft(positive)
+        parts = ([main] if main is not None else []) + rest
+        if not parts or all(isinstance(p, Exclude) for p in parts) and main is None and not rest:
             return None
-        return wq.And(parts) if len(parts) > 1 else parts[0]
-
-    def _soft_and(self, units: list):
-        """OR of the units with a coordination bonus per unit matched."""
-        if len(units) <= 1:
-            return units[0] if units else None
-        return coordinated_or(units, COORD_BONUS / len(units))
+        return All(tuple(parts)) if len(parts) > 1 else parts[0]
 
     # -- free text
 
-    def _text(self, text: str):
+    def _text(self, text: str, highlights: list[str]):
         norm = normalize_text(text)
-        units = [u for u in (self._unit(t) for t in self._terms(norm)) if u is not None]
-        if not units:
+        found = self._terms(norm)
+        terms = [t for t in (self._term(w, highlights) for w in found) if t is not None]
+        if not terms:
             return None
-        if re.fullmatch(r"(19|20)\d\d", norm):
-            units[0] = self.wq.Or([units[0], self.wq.NumericRange("year", int(norm), int(norm),
-                                                                   boost=YEAR_TERM_BONUS, constantscore=True)])
-        if len(units) == 1:
-            return units[0]
-        whole = self._grams_query(norm)
-        soft = self._soft_and(units)
-        if whole is None or whole is self.wq.NullQuery:
-            return soft
-        return self.wq.AndMaybe(soft, whole.with_boost(PHRASE_BONUS))
+        if len(terms) == 1:
+            return terms[0]
+        # the fragment as typed, punctuation and all: each run between marks found verbatim
+        bonus = (Sequence(norm, weight=PHRASE_BONUS, optional=True),) if len(atoms(norm)) > 1 else ()
+        return Soft(tuple(terms) + bonus)
 
     def _terms(self, norm: str) -> list[str]:
         """The query terms of a fragment: its words, stop words dropped, with
@@ -351,13 +342,13 @@ class QueryCompiler:
             is_single = len(w) == 1 and w not in STOP_WORDS and bool(atoms(w)) and not w.isascii()
             if is_single and single:
                 terms[-1] += w
-            elif w not in STOP_WORDS:
+            elif w not in STOP_WORDS and atoms(w):
                 terms.append(w)
             single = is_single
         out, i = [], 0
         while i < len(terms):
             for j in range(len(terms), i + 1, -1):
-                if "".join(terms[i:j]) in self.synonyms:
+                if "".join(terms[i:j]) in self.synonyms or "".join(terms[i:j]) in self.aliases:
                     out.append("".join(terms[i:j]))
                     i = j
                     break
@@ -366,151 +357,95 @@ class QueryCompiler:
                 i += 1
         return out
 
-    def _unit(self, term: str):
-        """One query term: its exact forms and synonyms, in every field."""
-        wq = self.wq
-        if not atoms(term):
-            return None
-        alternatives = [(term, 1.0)] + [(s, SYNONYM_WEIGHT) for s in self.synonyms.get(term, ())]
-        subs = []
-        for alt, weight in alternatives:
-            self.highlights.append(alt)
-            matches = [wq.Term("content", alt, boost=weight)] if self.has_term("content", alt) else []
-            grams_q = self._grams_query(alt)
-            if grams_q is not None:
-                matches.append(grams_q.with_boost(weight * GRAMS_WEIGHT))
-            elif len(alt) == 1:  # one character: the bigrams that start with it
-                matches.append(wq.Prefix("grams", alt, boost=weight * GRAMS_WEIGHT))
-            for fieldname, boost in FIELD_WEIGHTS.items():
-                if self.has_term(fieldname, alt):
-                    matches.append(wq.Term(fieldname, alt, boost=boost * weight))
-            if matches:
-                subs.append(wq.Or(matches) if len(matches) > 1 else matches[0])
-        if not subs:
-            return wq.NullQuery
-        return subs[0] if len(subs) == 1 else wq.DisjunctionMax(subs)
+    def _term(self, term: str, highlights: list[str]) -> Term | None:
+        """One concept: its typed form, synonyms and aliases (and a year, for a bare year)."""
+        forms: list = [Form(term)]
+        forms += [Form(s, SYNONYM_WEIGHT, "synonym") for s in self.synonyms.get(term, ())]
+        seen = {f.text for f in forms}
+        forms += [Form(a, ALIAS_WEIGHT, "alias") for a in self.aliases.get(term, ()) if a not in seen]
+        if re.fullmatch(r"(19|20)\d\d", term):
+            forms.append(YearForm(int(term), YEAR_TERM_BONUS))
+        highlights.extend(f.text for f in forms if isinstance(f, Form))
+        return Term(term, tuple(forms), optional=term in QUESTION_WORDS)
 
-    def _grams_query(self, norm: str):
-        """The bigram phrase(s) that find ``norm`` verbatim; ``None`` for one atom."""
-        wq = self.wq
-        parts = []
-        for chunk in re.split(r"[^\w.%+]+", norm):
-            bigrams = query_grams(chunk)
-            if bigrams and not all(self.has_term("grams", b) for b in bigrams):
-                return wq.NullQuery  # a pair the index lacks: the sequence cannot occur
-            if len(bigrams) == 1:
-                parts.append(wq.Term("grams", bigrams[0]))
-            elif bigrams:
-                parts.append(wq.Phrase("grams", bigrams))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else wq.And(parts)
-
-    def _phrase(self, text: str):
-        wq = self.wq
+    def _phrase(self, text: str, highlights: list[str]):
         norm = normalize_text(text)
         found = atoms(norm)
         if not found:
             return None
-        self.highlights.append("".join(a for a, _, _ in found))
-        q = self._grams_query(norm)
-        if q is None:  # a single atom
-            atom = found[0][0]
-            return wq.Or([wq.Term("content", atom), wq.Prefix("grams", atom)])
-        return q
+        highlights.append("".join(a for a, _, _ in found))
+        return Sequence(norm)
 
     # -- fields
 
-    def _field(self, f: Field):
-        wq = self.wq
+    def _field(self, f: Field, highlights: list[str]):
         value = normalize_text(f.value).strip()
         if f.name == "year":
             low = None if f.value == "*" else int(f.value)
             high = low if f.high is None else (None if f.high == "*" else int(f.high))
-            return wq.NumericRange("year", low, high, constantscore=True)
+            return Filter("year", low=low, high=high)
         if f.name == "doc":
-            return wq.Prefix("doc_id", f.value)
+            return Filter("doc", value=f.value)
         if f.name == "region":
-            return wq.Term("region", value)
+            return Filter("region", value=value)
         if f.name == "keyword":
-            forms = [value] + list(self.synonyms.get(value, ()))
-            self.highlights.extend(forms)
-            return wq.Or([wq.Term(fn, form) for form in forms for fn in ("keywords", "key_terms")])
-        fieldname = {"section": "section_words", "title": "title"}[f.name]
-        terms = [w for w in words(value, self.seg) if w not in STOP_WORDS and atoms(w)]
+            forms = (value,) + tuple(self.synonyms.get(value, ()))
+            highlights.extend(forms)
+            return Filter("keyword", values=forms)
+        return self.words_filter(f.name, value)
+
+    def words_filter(self, name: str, value: str) -> Filter | None:
+        """``section:`` or ``title:``: every word of ``value`` in the headings or
+        the title (for ``section``, the whole normalised heading also counts)."""
+        value = normalize_text(value).strip()
+        terms = tuple(w for w in words(value, self.seg) if w not in STOP_WORDS and atoms(w))
         if not terms:
             return None
-        q = wq.And([wq.Term(fieldname, w) for w in terms]) if len(terms) > 1 else wq.Term(fieldname, terms[0])
-        if f.name == "section":
-            q = wq.Or([q, wq.Term("section", value)])
-        return wq.ConstantScoreQuery(q, 1.0)
+        return Filter(name, value=value if name == "section" else "", words=terms)
+
+    # -- bounds
+
+    def _capped(self, root):
+        """At most MAX_TERMS distinct terms and MAX_LEAVES leaves: past them
+        the most common terms go (the user is told which)."""
+        labels = list(dict.fromkeys(t.label for t in Plan(root).terms()))
+        leaves = _count_leaves(root)
+        if len(labels) <= MAX_TERMS and leaves <= MAX_LEAVES:
+            return root, []
+        frequency = self.doc_frequency or (lambda term: 0)
+        keep_count = max(1, min(MAX_TERMS, len(labels) - (leaves - MAX_LEAVES)))
+        ranked = sorted(labels, key=lambda t: (frequency(t), -labels.index(t)))
+        dropped = set(ranked[keep_count:])
+        pruned = _without(root, dropped)
+        note = (f"查询词过多, 已忽略最常见的 {len(dropped)} 个 (too many terms: dropped the {len(dropped)} most "
+                f"common: {', '.join(t for t in labels if t in dropped)})")
+        return pruned, [note]
 
 
-# ------------------------------------------------------------ coordination
+def _soft(items: list):
+    if len(items) <= 1:
+        return items[0] if items else None
+    return Soft(tuple(items))
 
-def coordinated_or(units: list, bonus: float):
-    """An OR whose score adds ``bonus`` for every unit a document matches, so
-    that documents matching more units always rank first (soft AND). One
-    matcher per unit: nothing is evaluated twice."""
-    from whoosh import matching
-    from whoosh import query as wq
 
-    class CoordinatedOr(wq.Or):
-        def _matcher(self, subs, searcher, context):
-            active = [m for m in (q.matcher(searcher, context) for q in subs) if m.is_active()]
-            return CoordinationMatcher(active, bonus) if active else matching.NullMatcher()
+def _count_leaves(node) -> int:
+    if isinstance(node, Exclude):
+        return _count_leaves(node.item)
+    if isinstance(node, (Soft, All, Any)):
+        return sum(_count_leaves(n) for n in node.items)
+    return 1
 
-        def normalize(self):
-            return self
 
-    class CoordinationMatcher(matching.Matcher):
-        def __init__(self, subs, bonus):
-            self.subs, self.bonus = subs, bonus
-
-        def is_active(self):
-            return any(m.is_active() for m in self.subs)
-
-        def id(self):
-            return min(m.id() for m in self.subs if m.is_active())
-
-        def _current(self):
-            i = self.id()
-            return [m for m in self.subs if m.is_active() and m.id() == i]
-
-        def next(self):
-            for m in self._current():
-                m.next()
-
-        def skip_to(self, target):
-            for m in self.subs:
-                if m.is_active() and m.id() < target:
-                    m.skip_to(target)
-
-        def score(self):
-            current = self._current()
-            return sum(m.score() for m in current) + self.bonus * len(current)
-
-        def weight(self):
-            return sum(m.weight() for m in self._current())
-
-        def copy(self):
-            return CoordinationMatcher([m.copy() for m in self.subs], self.bonus)
-
-        def children(self):
-            return list(self.subs)
-
-        def replace(self, minquality=0):
-            return self
-
-        def supports_block_quality(self):
-            return False
-
-        def max_quality(self):  # no bound is known: never let a parent skip on quality
-            return float("inf")
-
-        def matching_terms(self, id=None):
-            for m in self.subs:
-                if m.is_active() and m.id() == (self.id() if id is None else id):
-                    yield from m.matching_terms(id)
-
-    return CoordinatedOr(units)
+def _without(node, dropped: set):
+    """``node`` with the terms labelled in ``dropped`` (and nodes left empty) removed."""
+    if isinstance(node, Term):
+        return None if node.label in dropped else node
+    if isinstance(node, Exclude):
+        inner = _without(node.item, dropped)
+        return None if inner is None else Exclude(inner)
+    if isinstance(node, (Soft, All, Any)):
+        items = tuple(n for n in (_without(i, dropped) for i in node.items) if n is not None)
+        if not items:
+            return None
+        return items[0] if len(items) == 1 and not isinstance(items[0], Exclude) else type(node)(items)
+    return node

@@ -1,6 +1,9 @@
-"""Searching an index: :func:`open_index`, :class:`Index`, :class:`Hit`.
+"""Searching an index: :func:`open_index` and :class:`Index`.
 
-Nothing from Whoosh or jieba leaks out: results are dataclasses.
+An index is a store (manifest, generations, query dictionary, figures,
+aliases) and an engine that answers query plans over it. Nothing from
+Whoosh, numpy or jieba leaks out: results are the dataclasses of
+:mod:`erqi_search.model`.
 
 >>> with open_index("index") as idx:
 ...     res = idx.search("停车泊位", limit=3)
@@ -10,112 +13,78 @@ Nothing from Whoosh or jieba leaks out: results are dataclasses.
 
 from __future__ import annotations
 
-import json
-import marshal
-import os
-import pickle
+import mmap
 import struct
 import threading
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from .dictionary import Segmenter
+from . import store
 from .errors import ErqiSearchError, IndexClosed, IndexCorrupt, InvalidArgument
-from .model import Hit, Passage, SearchResults
+from .model import Comparison, Figure, Hit, KeywordCount, SearchResults, TermChange, Trend, TrendPoint
+from .plan import All, Any, Filter, Phrase, Plan, with_filters
 from .present import highlight_spans, make_snippet
 from .query import QueryCompiler, parse
-from .schema import FIGURES, QUERY_DICT, check_generation, command_hint, read_manifest
 
 MAX_LIMIT = 1000
-
-
-def _passage(stored: dict) -> Passage:
-    """The :class:`~erqi_search.model.Passage` a stored document was made from."""
-    return Passage(
-        doc_id=stored["doc_id"],
-        passage_id=stored["passage_id"],
-        ordinal=stored.get("ordinal", 0),
-        title=stored.get("title", ""),
-        year=stored.get("year"),
-        date=stored.get("date", ""),
-        region=stored.get("region", ""),
-        source=stored.get("source", ""),
-        section_path=tuple(stored.get("section_path") or ()),
-        keywords=tuple(stored.get("keywords") or ()),
-        key_terms=tuple(stored.get("key_terms") or ()),
-        text=stored.get("content", ""),
-        span=tuple(stored.get("span") or (0, 0)),
-    )
+#: What reading a damaged file raises, anywhere below an engine.
+DAMAGE = (EOFError, struct.error, zlib.error, OSError, ValueError, IndexError, KeyError)
 
 
 class Index:
-    """An open index. Safe to search from several threads at once.
+    """An open index. Safe to search from several threads at once; it keeps
+    reading the generation it opened even after later writes publish others.
 
     Use :func:`open_index` to get one; close it (or use ``with``) when done.
     """
 
-    def __init__(self, path: str | Path = "index"):
-        from whoosh import index as windex
+    def __init__(self, path: str | Path = "index", engine: str | None = None):
+        from .dictionary import stored_segmenter
+        from .engines import open_engine
 
         self.path = Path(path)
-        self.manifest = read_manifest(self.path)
-        gen = self._gen = check_generation(self.path, self.manifest)
+        self.manifest = store.read_manifest(self.path)
+        gen = store.check_generation(self.path, self.manifest)
+        url = engine or (None if self.manifest.get("engine") in (None, "embedded") else self.manifest["engine"])
         try:
-            self._ix = windex.open_dir(str(gen))
-            table = marshal.loads((gen / QUERY_DICT).read_bytes())
+            with open(gen / store.QUERY_DICT, "rb") as handle:
+                query_dict = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            self.segmenter = stored_segmenter(query_dict, self.manifest["query_dictionary_total"])
+            self.engine = open_engine(url, gen, self.manifest)
+            self._figures = store.FiguresFile(gen).open()
+            self.aliases = store.read_aliases(gen)
         except ErqiSearchError:
             raise
-        except Exception:  # noqa: BLE001 - any Whoosh or file error means a damaged index
-            raise IndexCorrupt(
-                f"the index at {self.path} is damaged or half-written; rebuild with: {command_hint(self.path, 'rebuild')}"
-            ) from None
-        self.segmenter = Segmenter.from_prefix_table(table["freq"], table["total"])
-        # held open, so the figures stay readable after later writes delete this generation
-        self._figures = open(gen / FIGURES, "rb")
+        except DAMAGE:
+            raise IndexCorrupt(f"the index at {self.path} is damaged or half-written; "
+                               f"rebuild with: {store.command_hint(self.path, 'rebuild')}") from None
         self._closed = False
-        self._local = threading.local()
-        self._searchers: list = []
         self._lock = threading.Lock()
 
     # -- plumbing
 
-    #: What Whoosh raises when it reads a damaged file.
-    DAMAGE = (EOFError, struct.error, zlib.error, pickle.UnpicklingError, OSError)
-
     @contextmanager
     def _reading(self):
-        """Turn an error from reading damaged index files into :class:`IndexCorrupt`."""
-        try:
-            yield
-        except self.DAMAGE:
-            raise IndexCorrupt(
-                f"the index at {self.path} is damaged; rebuild with: {command_hint(self.path, 'rebuild')}"
-            ) from None
-
-    def _searcher(self):
+        """Check the index is open; turn an error from reading damaged files into :class:`IndexCorrupt`."""
         if self._closed:
             raise IndexClosed(f"the index at {self.path} is closed; open it again with open_index()")
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            from whoosh.scoring import BM25F
-
-            searcher = self._ix.searcher(weighting=BM25F(B=0.6, K1=1.2))
-            self._local.searcher = searcher
-            with self._lock:
-                self._searchers.append(searcher)
-        return searcher
+        try:
+            yield
+        except ErqiSearchError:
+            raise
+        except DAMAGE:
+            raise IndexCorrupt(
+                f"the index at {self.path} is damaged; rebuild with: {store.command_hint(self.path, 'rebuild')}"
+            ) from None
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            for searcher in self._searchers:
-                searcher.close()
-            self._searchers.clear()
         self._figures.close()
-        self._ix.close()
+        self.engine.close()
 
     def __enter__(self) -> "Index":
         return self
@@ -123,205 +92,178 @@ class Index:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def compiler(self, synonyms: bool = True, aliases: bool = True) -> QueryCompiler:
+        """The query compiler of this index (its dictionary, aliases and term frequencies)."""
+        return QueryCompiler(self.segmenter, aliases=self.aliases, doc_frequency=self.engine.doc_frequency,
+                             use_synonyms=synonyms, use_aliases=aliases)
+
     # -- searching
 
-    def search(self, query: str, *, year: int | None = None, section: str | None = None,
-               limit: int = 10, page: int = 1, facets: bool = False) -> SearchResults:
-        """Search passages. ``year`` and ``section`` filter like ``year:`` and
-        ``section:`` in the query; ``page`` counts from 1.
+    def plan(self, query: str, *, year: int | None = None, years: tuple[int | None, int | None] | None = None,
+             section: str | None = None, region: str | None = None, synonyms: bool = True,
+             aliases: bool = True) -> Plan:
+        """The plan a search would evaluate (raises :class:`~erqi_search.errors.QuerySyntaxError`)."""
+        compiler = self.compiler(synonyms, aliases)
+        plan = compiler.compile(parse(query))
+        filters: list[Filter] = []
+        if year is not None:
+            y = _year(year)
+            filters.append(Filter("year", low=y, high=y))
+        if years is not None:
+            low, high = years
+            filters.append(Filter("year", low=None if low is None else _year(low),
+                                  high=None if high is None else _year(high)))
+        if section:
+            found = compiler.words_filter("section", section)
+            if found is not None:
+                filters.append(found)
+        if region:
+            from .text import normalize_text
+
+            filters.append(Filter("region", value=normalize_text(region).strip()))
+        return with_filters(plan, filters)
+
+    def search(self, query: str, *, year: int | None = None, years: tuple[int | None, int | None] | None = None,
+               section: str | None = None, region: str | None = None, limit: int = 10, page: int = 1,
+               facets: bool = False, synonyms: bool = True, aliases: bool = True) -> SearchResults:
+        """Search passages. ``year``, ``years`` (an inclusive range, ``None``
+        for an open end), ``section`` and ``region`` filter like ``year:``,
+        ``year:[A TO B]``, ``section:`` and ``region:`` in the query; ``page``
+        counts from 1; ``synonyms``/``aliases`` turn those expansions off.
+
+        Pages are disjoint and cover every hit: the order is total (matched
+        terms, score, year, report id, passage number).
 
         Raises :class:`~erqi_search.errors.QuerySyntaxError` for bad syntax.
         """
-        from whoosh import query as wq
-
         limit = max(1, min(_integer("limit", limit), MAX_LIMIT))
         page = max(1, _integer("page", page))
-        year = None if year is None else _year(year)
-        reader = self._searcher().reader()
-        compiler = QueryCompiler(self.segmenter, lambda fieldname, text: (fieldname, text) in reader)
-        compiled = compiler.compile(parse(query))
-        if compiled.query is None:
-            return SearchResults(query, 0, page, [], {} if facets else None, compiled.hint, limit)
-        filters = []
-        if year is not None:
-            filters.append(wq.NumericRange("year", int(year), int(year)))
-        if section:
-            section_q = compiler.compile(parse(f"section:{_quote(section)}")).query
-            if section_q is not None:
-                filters.append(section_q)
-        q = wq.And([compiled.query] + filters) if filters else compiled.query
+        plan = self.plan(query, year=year, years=years, section=section, region=region, synonyms=synonyms,
+                         aliases=aliases)
+        if plan.root is None:
+            return SearchResults(query, 0, page, [], {} if facets else None, plan.hint, limit, 0, list(plan.notes))
         need = page * limit
         with self._reading():
-            searcher = self._searcher()
-            # Whoosh's own count is wrong once it skips blocks: count the match set ourselves.
-            matched = match_set(q, searcher)
-            results = searcher.search(q, limit=need + 10, terms=False)
-            ranked = sorted(
-                ((round(hit.score, 6), hit.fields()) for hit in results),
-                key=lambda pair: (-pair[0], -(pair[1].get("year") or 0), pair[1]["passage_id"]),
-            )
-            facet_counts = self._facets(searcher, matched) if facets else None
-        total = len(matched)
-        hits = [self._hit(fields, score, compiled.highlight_terms) for score, fields in ranked[need - limit : need]]
-        return SearchResults(query, total, page, hits, facet_counts, "", limit)
-
-    @staticmethod
-    def _facets(searcher, matched: set[int]) -> dict:
-        """Counts by year and top-level section over the whole match set."""
-        from collections import Counter
-
-        reader = searcher.reader()
-        out = {}
-        for name, column in (("year", "year"), ("section", "top_section")):
-            values = reader.column_reader(column)
-            counts = Counter(values[docnum] for docnum in matched)
-            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-            out[name] = {(str(k) if k not in ("", None, 0) else "(none)"): v for k, v in ordered}
-        return out
-
-    @staticmethod
-    def _hit(stored: dict, score: float, terms: list[str]) -> Hit:
-        passage = _passage(stored)
-        spans = highlight_spans(passage.text, terms)
-        snippet, inner = make_snippet(passage.text, spans)
-        return Hit(passage, score, snippet, tuple(spans), tuple(inner))
+            outcome = self.engine.search(plan, need, facets)
+            ids = outcome.docs[need - limit : need]
+            passages = self.engine.passages(ids)
+        hits = []
+        for passage, score in zip(passages, outcome.scores[need - limit : need]):
+            spans = highlight_spans(passage.text, plan.highlights)
+            snippet, inner = make_snippet(passage.text, spans)
+            hits.append(Hit(passage, score, snippet, tuple(spans), tuple(inner)))
+        return SearchResults(query, outcome.total, page, hits, outcome.facets, "", limit, outcome.total_all_terms,
+                             list(plan.notes), getattr(outcome, "partial", False))
 
     # -- browsing
 
-    def passage(self, passage_id: str) -> Passage | None:
+    def passage(self, passage_id: str):
         """The stored passage with this id, or ``None``."""
         with self._reading():
-            stored = self._searcher().document(passage_id=passage_id)
-        return _passage(stored) if stored else None
+            return self.engine.find_passage(passage_id)
 
-    def document(self, doc_id: str) -> list[Passage]:
+    def document(self, doc_id: str) -> list:
         """All passages of one report, in order (empty if there is no such report)."""
         with self._reading():
-            found = [_passage(s) for s in self._searcher().documents(doc_id=doc_id)]
-        return sorted(found, key=lambda p: p.ordinal)
+            return self.engine.document(doc_id)
 
-    def keywords(self, year: int | None = None, limit: int = 20) -> list[tuple[str, int, str]]:
-        """The most frequent 关键词 and extracted key terms: ``(term, passages, kind)``,
-        kind ``"关键词"`` for the reports' own, ``"extracted"`` for TF-IDF terms."""
-        from collections import Counter
-
-        year = None if year is None else _year(year)
-        counts: Counter = Counter()
+    def all_passages(self):
+        """Every passage of the index, report by report (for tools and tests)."""
         with self._reading():
-            for stored in self._searcher().all_stored_fields():
-                if year is not None and stored.get("year") != year:
-                    continue
-                for k in stored.get("keywords") or ():
-                    counts[(k, "关键词")] += 1
-                for k in stored.get("key_terms") or ():
-                    counts[(k, "extracted")] += 1
-        ranked = sorted(counts.items(), key=lambda kv: (kv[0][1] != "关键词", -kv[1], kv[0][0]))
-        return [(term, n, kind) for (term, kind), n in ranked[:limit]]
+            yield from self.engine.all_passages()
 
     @property
     def passage_count(self) -> int:
-        return self._searcher().doc_count()
+        with self._reading():
+            return self.engine.passage_count
+
+    def _passages_of_years(self, years: list[int] | None):
+        """The passages of some years (all passages for ``None``)."""
+        if years is None:
+            return self.all_passages()
+        plan = Plan(Any(tuple(Filter("year", low=y, high=y) for y in years)) if len(years) > 1
+                    else Filter("year", low=years[0], high=years[0]))
+        with self._reading():
+            outcome = self.engine.search(plan, max(self.engine.passage_count, 1))
+            return self.engine.passages(outcome.docs)
+
+    def keywords(self, year: int | None = None, limit: int = 20) -> list[KeywordCount]:
+        """The most frequent 关键词 (kind ``"关键词"``, the reports' own) and
+        extracted key terms (kind ``"extracted"``), with how many passages carry each."""
+        from collections import Counter
+
+        years = None if year is None else [_year(year)]
+        counts: Counter = Counter()
+        for p in self._passages_of_years(years):
+            for k in p.keywords:
+                counts[(k, "关键词")] += 1
+            for k in p.key_terms:
+                counts[(k, "extracted")] += 1
+        ranked = sorted(counts.items(), key=lambda kv: (kv[0][1] != "关键词", -kv[1], kv[0][0]))
+        return [KeywordCount(term, n, kind) for (term, kind), n in ranked[:limit]]
 
     # -- figures and trends
 
-    def figures(self, indicator: str) -> list["Figure"]:
-        """The figures whose indicator names ``indicator`` or one of its
-        synonyms (``GDP`` finds 地区生产总值), ordered by year.
+    def figures(self, indicator: str, *, year: int | None = None, kind: str | None = None,
+                region: str | None = None) -> list[Figure]:
+        """The figures whose indicator is ``indicator`` or one of its synonyms
+        (``GDP`` finds 地区生产总值), ordered by year, optionally of one year,
+        kind (``level``, ``growth``, ``count``) or region.
 
         >>> [(f.year, f.value, f.unit) for f in open_index("index").figures("优良天数")]
         [(2017, 66.0, '天'), (2018, 165.0, '天'), (2020, 234.0, '天')]
         """
         from .analysis import synonym_classes
+        from .figures import matches
         from .text import normalize_text
-        from .figures import Figure, matches
 
         key = normalize_text(indicator).strip()
         forms = [key] + list(synonym_classes().get(key, ()))
-        found = []
-        self._searcher()  # raises IndexClosed after close()
-        data = os.pread(self._figures.fileno(), os.fstat(self._figures.fileno()).st_size, 0)
-        for line in data.decode("utf-8").splitlines():
-            record = json.loads(line)
-            if matches(record["indicator"], forms):
-                found.append(Figure(**record))
+        year = None if year is None else _year(year)
+        with self._reading():
+            records = store.read_figures(self._figures)
+        found = [Figure(**r) for r in records if matches(r["indicator"], forms)
+                 and (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
+                 and (region is None or normalize_text(r.get("region") or "") == normalize_text(region))]
         return sorted(found, key=lambda f: f.year or 0)  # stable: text order within a year
 
-    def trend(self, term: str) -> list[tuple[int, int, float]]:
-        """Per year: passages matching ``term`` (query syntax allowed), and per 1,000 passages."""
-        from collections import Counter
+    def trend(self, term: str, synonyms: bool = False) -> Trend:
+        """Per year: the passages whose text contains ``term`` (its synonyms
+        too when asked), and all passages of the year. Counts equal a count of
+        the stored passages' normalised text."""
+        from .analysis import synonym_classes
+        from .text import atoms, normalize_text
 
-        reader = self._searcher().reader()
-        compiler = QueryCompiler(self.segmenter, lambda fieldname, text: (fieldname, text) in reader)
-        compiled = compiler.compile(parse(term))
+        norm = normalize_text(term).strip()
+        if not atoms(norm):
+            raise InvalidArgument(f"nothing to count in {term!r}")
+        forms = [norm] + (list(synonym_classes().get(norm, ())) if synonyms else [])
+        root = Phrase(norm) if len(forms) == 1 else Any(tuple(Phrase(f) for f in forms))
         with self._reading():
-            years = reader.column_reader("year")
-            totals = Counter(years[d] for d in reader.all_doc_ids())
-            matched = match_set(compiled.query, self._searcher()) if compiled.query is not None else set()
-            counts = Counter(years[d] for d in matched)
-        return [(year, counts.get(year, 0), 1000 * counts.get(year, 0) / n)
-                for year, n in sorted(totals.items()) if year]
+            outcome = self.engine.search(Plan(root), 0, facets=True)
+            totals = self.engine.year_totals()
+        counts = outcome.facets["year"]
+        points = [TrendPoint(year, counts.get(year, 0), n) for year, n in sorted(totals.items())]
+        return Trend(term, tuple(forms), points)
 
-    def compare(self, year_a: int, year_b: int, limit: int = 10) -> dict[str, list[tuple[str, float, float]]]:
-        """关键词 and key terms that rose and fell from ``year_a`` to ``year_b``:
-        ``{"rose": [(term, per_1000_a, per_1000_b), ...], "fell": [...]}``."""
+    def compare(self, year_a: int, year_b: int, limit: int = 10) -> Comparison:
+        """关键词 and key terms that rose and fell from ``year_a`` to ``year_b``,
+        in passages per 1,000 of each year."""
         from collections import Counter
 
         year_a, year_b = _year(year_a), _year(year_b)
         counts = {year_a: Counter(), year_b: Counter()}
         passages = Counter()
-        with self._reading():
-            for stored in self._searcher().all_stored_fields():
-                year = stored.get("year")
-                if year in counts:
-                    passages[year] += 1
-                    counts[year].update(set(stored.get("keywords") or ()) | set(stored.get("key_terms") or ()))
+        for p in self._passages_of_years([year_a, year_b]):
+            passages[p.year] += 1
+            counts[p.year].update(set(p.keywords) | set(p.key_terms))
         rate = {y: {t: 1000 * n / max(passages[y], 1) for t, n in counts[y].items()} for y in counts}
         terms = set(rate[year_a]) | set(rate[year_b])
-        delta = sorted(((t, rate[year_a].get(t, 0.0), rate[year_b].get(t, 0.0)) for t in terms),
-                       key=lambda row: (row[2] - row[1], row[0]))
-        rose = [row for row in reversed(delta) if row[2] > row[1]][:limit]
-        fell = [row for row in delta if row[2] < row[1]][:limit]
-        return {"rose": rose, "fell": fell}
-
-
-def match_set(q, searcher) -> set[int]:
-    """The document numbers a query matches, computed with set operations on
-    posting lists (much cheaper than Whoosh's union matchers for counting)."""
-    from whoosh import query as wq
-
-    reader = searcher.reader()
-
-    def docs(node) -> set[int]:
-        if isinstance(node, wq.Term):
-            if (node.fieldname, node.text) not in reader:
-                return set()
-            return set(reader.postings(node.fieldname, node.text).all_ids())
-        if isinstance(node, wq.ConstantScoreQuery):
-            return docs(node.child)
-        if isinstance(node, wq.AndMaybe):
-            return docs(node.a)
-        if isinstance(node, (wq.Or, wq.DisjunctionMax)):
-            return set().union(*(docs(sub) for sub in node.subqueries))
-        if isinstance(node, wq.And):
-            subs = sorted((sub for sub in node.subqueries if not isinstance(sub, wq.Not)),
-                          key=lambda sub: sub.estimate_size(reader))
-            found = docs(subs[0]) if subs else set(reader.all_doc_ids())
-            for sub in subs[1:]:
-                if not found:
-                    break
-                found &= docs(sub)
-            for sub in node.subqueries:
-                if isinstance(sub, wq.Not) and found:
-                    found -= docs(sub.query)
-            return found
-        if isinstance(node, wq.Not):
-            return set(reader.all_doc_ids()) - docs(node.query)
-        return set(node.docs(searcher))
-
-    found = docs(q)
-    if reader.has_deletions():
-        found = {d for d in found if not reader.is_deleted(d)}
-    return found
+        delta = sorted((TermChange(t, rate[year_a].get(t, 0.0), rate[year_b].get(t, 0.0)) for t in terms),
+                       key=lambda c: (c.rate_b - c.rate_a, c.term))
+        rose = [c for c in reversed(delta) if c.rate_b > c.rate_a][:limit]
+        fell = [c for c in delta if c.rate_b < c.rate_a][:limit]
+        return Comparison(year_a, year_b, rose, fell)
 
 
 def _integer(name: str, value) -> int:
@@ -339,18 +281,16 @@ def _year(value) -> int:
     return year
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', "") + '"' if any(c.isspace() for c in text) else text
-
-
-def open_index(path: str | Path = "index") -> Index:
+def open_index(path: str | Path = "index", engine: str | None = None) -> Index:
     """Open the index at ``path`` for searching (a context manager).
 
-    Raises :class:`~erqi_search.errors.IndexNotFound`,
+    ``engine`` overrides the engine URL the manifest records (the embedded
+    engine, or ``sphinx://HOST:PORT``). Raises
+    :class:`~erqi_search.errors.IndexNotFound`,
     :class:`~erqi_search.errors.IndexVersionMismatch` or
     :class:`~erqi_search.errors.IndexCorrupt` with a message naming the fix.
     """
-    return Index(path)
+    return Index(path, engine)
 
 
-__all__ = ["Hit", "Index", "SearchResults", "open_index"]
+__all__ = ["Index", "open_index"]

@@ -4,7 +4,9 @@ headings, an .html page, a GB18030 file, an empty file and a binary file."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,41 @@ def small_index_path(tmp_path_factory) -> Path:
     path = root.parent / "index"
     build_index([root], path, jobs=1)
     return path
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory) -> Path:
+    """Seeds copied to ``src`` and indexed into ``ix`` once per test run."""
+    from erqi_search.indexer import build_index
+
+    root = tmp_path_factory.mktemp("seedbuild")
+    shutil.copytree(SEEDS, root / "src")
+    build_index([root / "src"], root / "ix", jobs=1)
+    return root
+
+
+def relocate(ix: Path, old: Path, new: Path) -> None:
+    """Point a copied index at a copied source folder (manifest and file list)."""
+    from erqi_search import store
+
+    manifest = json.loads((ix / store.MANIFEST).read_text(encoding="utf-8"))
+    old_s, new_s = os.path.realpath(old), os.path.realpath(new)
+    manifest["sources"] = [new_s if s == old_s else s for s in manifest["sources"]]
+    gen = ix / manifest["generation"]
+    files = json.loads((gen / store.SOURCES_FILE).read_text(encoding="utf-8"))
+    files = {p.replace(old_s, new_s, 1): f for p, f in files.items()}
+    for p, f in files.items():  # a copy has a new mtime; the sha256 says it did not change
+        f["mtime_ns"] = os.stat(p).st_mtime_ns
+    store.write_json(gen / store.SOURCES_FILE, files)
+    manifest["generation_files"] = store.generation_files(gen)
+    store.write_json(ix / store.MANIFEST, manifest)
+
+
+@pytest.fixture
+def seeded(seed_build, tmp_path) -> tuple[Path, Path]:
+    """A fresh copy of the seeds (``src``) and of their index (``ix``), to change or damage."""
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    shutil.copytree(seed_build / "src", src)
+    shutil.copytree(seed_build / "ix", ix)
+    relocate(ix, seed_build / "src", src)
+    return src, ix

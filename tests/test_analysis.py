@@ -72,22 +72,23 @@ def test_search_mode_emits_parts():
 
 
 def test_grams_break_at_punctuation():
-    assert grams("AB，BC") == [("ab", 0), ("bc", 2)] or grams("甲乙，乙丙") == [("甲乙", 0), ("乙丙", 2)]
     assert grams("甲乙，乙丙") == [("甲乙", 0), ("乙丙", 2)]
+    assert grams("PM2.5，下降") == [("下降", 1)]  # pm2.5 is one atom; the comma breaks the pair
+    assert grams("PM2.5下降") == [("pm2.5下", 0), ("下降", 1)]
 
 
-def test_compact_table_segments_like_the_full_dictionary():
-    """Query segmentation (compact table from the index) agrees with build-time segmentation."""
-    from erqi_search.dictionary import compact_table
+def test_stored_query_dictionary_segments_like_the_full_dictionary(tmp_path):
+    """Query segmentation (the table stored with the index, read on demand)
+    agrees with build-time segmentation, sentence by sentence on the seeds."""
+    from erqi_search.dictionary import stored_segmenter, write_query_dictionary
 
     seg = full_segmenter()
-    passages = seed_passages()
-    vocab = {t.text for p in passages for t in tokenize(p.text, seg, stop=False)}
-    table = compact_table(seg, vocab)
-    compact = Segmenter.from_prefix_table(table["freq"], table["total"])
-    for p in passages:
-        for sentence in re.split(r"[。；;！？\n]", p.text):
-            assert words(sentence, compact) == words(sentence, seg)
+    total = write_query_dictionary(tmp_path / "q.lex", seg)
+    stored = stored_segmenter((tmp_path / "q.lex").read_bytes(), total)
+    sentences = [s for p in seed_passages() for s in re.split(r"[。；;！？\n]", p.text) if s]
+    assert len(sentences) > 300
+    for sentence in sentences:
+        assert words(sentence, stored) == words(sentence, seg)
 
 
 def test_synonym_table_classes():

@@ -15,8 +15,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every module of ours that ``path`` imports, at any depth of its code."""
+def imports_of(path: Path, modules: set[str]) -> set[str]:
+    """Every module of ours that ``path`` imports, at any depth of its code
+    (``from . import x`` depends on the submodule ``x``, not on the package)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
@@ -30,8 +31,9 @@ def imports_of(path: Path) -> set[str]:
             else:
                 target = node.module or ""
             if target.startswith("erqi_search"):
-                found.add(target)
-                found.update(f"{target}.{a.name}" for a in node.names)  # from . import passages
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    found.add(sub if sub in modules else target)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("erqi_search"))
     return found
@@ -41,7 +43,7 @@ def graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     edges = {}
     for name, path in modules.items():
-        edges[name] = {m for m in imports_of(path) if m in modules and m != name and m != "erqi_search"}
+        edges[name] = {m for m in imports_of(path, set(modules)) if m in modules and m != name and m != "erqi_search"}
     return edges
 
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from erqi_search import __version__
 from erqi_search.cli import main
-from erqi_search.indexer import IndexLock
+from erqi_search.analysis import ANALYZER_VERSION
+from erqi_search.store import IndexLock
 from erqi_search.present import render_text
 from erqi_search.search import open_index
 
@@ -54,7 +55,9 @@ def test_search_json_exact(small_index_path):
     assert data == {
         "query": "停车泊位",
         "total": 1,
+        "total_all_terms": 1,
         "page": 1,
+        "limit": 10,
         "hits": [
             {
                 "doc_id": "report",
@@ -139,7 +142,8 @@ def test_index_status_exact(small_index_path):
     out = re.sub(r"versions:   .*", "versions:   V", out)
     out = out.replace(str(small_index_path), "IX").replace(str(small_index_path.parent / "corpus"), "SRC")
     assert out == (
-        "index:      IX (gen-000001)\n"
+        "index:      IX (gen-000001, 1 segments)\n"
+        "engine:     embedded\n"
         "reports:    4\n"
         "passages:   10\n"
         "size:       N MB\n"
@@ -149,7 +153,7 @@ def test_index_status_exact(small_index_path):
         "sources:    up to date\n"
     )
     status = json.loads(run("index", "status", "--index", small_index_path, "--format", "json").stdout)
-    assert status["documents"] == 4 and status["versions"]["analyzer"] == "2"
+    assert status["documents"] == 4 and status["versions"]["analyzer"] == ANALYZER_VERSION
 
 
 def test_inspect_exact(corpus):
@@ -179,7 +183,12 @@ def test_inspect_directory_warns_and_goes_on(corpus):
 def test_keywords_exact(small_index_path):
     result = run("keywords", "--index", small_index_path, "--limit", "3")
     assert result.exit_code == 0
-    assert result.stdout == "     1  城市管理  (关键词)\n     1  安置房建设  (关键词)\n     2  增长  (extracted)\n"
+    assert result.stdout == (
+        "passages  term        kind\n"
+        "       1  城市管理    关键词\n"
+        "       1  安置房建设  关键词\n"
+        "       2  增长        extracted\n"
+    )
     year = json.loads(run("keywords", "--index", small_index_path, "--year", "2019", "--format", "json").stdout)
     assert {row["term"] for row in year} >= {"城市管理", "安置房建设"}
 

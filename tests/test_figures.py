@@ -9,6 +9,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from erqi_search.present import display_width
+
 from erqi_search.cli import main
 from erqi_search.figures import Figure, extract_figures, matches
 
@@ -68,7 +70,15 @@ def test_good_air_days(fresh_index):
 def test_figures_command_formats(fresh_index_path):
     runner = CliRunner()
     text = runner.invoke(main, ["figures", "优良天数", "--index", str(fresh_index_path)])
-    assert text.exit_code == 0 and "2018            165天  level" in text.stdout
+    lines = text.stdout.splitlines()
+    assert text.exit_code == 0 and lines[0].split() == ["year", "amount", "kind", "period", "indicator", "passage"]
+    rows = [line for line in lines[1:] if not line.startswith("      ")]
+    assert [row.split()[:3] for row in rows] == [["2017", "66天", "level"], ["2018", "165天", "level"],
+                                                   ["2020", "234天", "level"]]
+    # aligned by display width: every passage id starts in the same terminal column
+    assert len({display_width(row[: row.rindex(" ") + 1]) for row in rows}) == 1
+    year = runner.invoke(main, ["figures", "优良天数", "--index", str(fresh_index_path), "--year", "2018"])
+    assert [line.split()[0] for line in year.stdout.splitlines()[1:] if not line.startswith(" ")] == ["2018"]
     data = json.loads(runner.invoke(main, ["figures", "GDP", "--index", str(fresh_index_path), "-f", "json"]).stdout)
     assert {(d["year"], d["value"]) for d in data} >= {(2017, 253.0), (2020, 773.0)}
     assert all("high" in d for d in data)
@@ -79,8 +89,8 @@ def test_figures_command_formats(fresh_index_path):
 
 def test_trend_counts_per_year(seed_index, seed_index_path):
     trend = seed_index.trend("安置房")
-    years = {y: (n, rate) for y, n, rate in trend}
-    assert years[2017][0] >= 2 and years[2018][0] >= 1
+    years = {p.year: (p.passages, p.per_1000) for p in trend.points}
+    assert years[2017][0] >= 2 and years[2018][0] >= 1 and trend.forms == ("安置房",)
     assert all(0 <= rate <= 1000 for _, rate in years.values())
     out = CliRunner().invoke(main, ["trend", "安置房", "--index", str(seed_index_path)]).stdout
     assert "█" in out and "2017" in out
@@ -88,9 +98,9 @@ def test_trend_counts_per_year(seed_index, seed_index_path):
 
 def test_compare_years(seed_index, seed_index_path):
     result = seed_index.compare(2017, 2020, limit=5)
-    assert result["rose"] and result["fell"]
-    assert all(b > a for _, a, b in result["rose"]) and all(b < a for _, a, b in result["fell"])
-    assert "大气污染防治" in [t for t, _, _ in seed_index.compare(2017, 2020, limit=50)["fell"]]
+    assert result.rose and result.fell
+    assert all(c.rate_b > c.rate_a for c in result.rose) and all(c.rate_b < c.rate_a for c in result.fell)
+    assert "大气污染防治" in [c.term for c in seed_index.compare(2017, 2020, limit=50).fell]
     out = CliRunner().invoke(main, ["compare", "2017", "2020", "--index", str(seed_index_path)]).stdout
     assert out.startswith("rose:") and "fell:" in out
 

@@ -143,7 +143,7 @@ def test_missing_manifest_asks_for_a_build(tmp_path):
 
 def test_truncated_query_dictionary_is_damage(tmp_path):
     build_index([SEEDS], tmp_path / "ix", jobs=1)
-    qd = next((tmp_path / "ix").glob("gen-*/query_dict.marshal"))
+    qd = next((tmp_path / "ix").glob("gen-*/query_dict.lex"))
     qd.write_bytes(qd.read_bytes()[:50])
     with pytest.raises(IndexCorrupt):
         open_index(tmp_path / "ix")

@@ -30,16 +30,6 @@ def generation(path: Path) -> str:
     return json.loads((path / "manifest.json").read_text(encoding="utf-8"))["generation"]
 
 
-@pytest.fixture
-def seeded(tmp_path):
-    """Seeds copied to ``src`` and an index of them at ``ix``."""
-    src = tmp_path / "src"
-    shutil.copytree(SEEDS, src)
-    ix = tmp_path / "ix"
-    build_index([src], ix, jobs=1)
-    return src, ix
-
-
 # ------------------------------------------------------- sources that vanish
 
 def test_mistyped_source_is_an_error_and_the_index_stays(seeded, tmp_path):

@@ -1,0 +1,140 @@
+"""Packed posting runs: one run of bytes per term, read as numpy arrays in one call.
+
+A run holds a term's postings in a segment: the document numbers, how often
+the term occurs in each, and, for the positional bigram field, where:
+
+* a header byte: bits 0-1 the width of the document gaps (0: u8, 1: u16,
+  2: u32, 3: u8 with exceptions), bits 2-5 the number of frequency bit
+  planes, bits 6-7 the number of high bit planes of the positions;
+* the first document number as a varint, then the gaps to the next ones in
+  the chosen width (with exceptions: the count as a varint, the u8 gaps, then
+  u32 indexes and u32 values of the gaps that did not fit);
+* ``frequency - 1`` as bit planes (none at all when every frequency is 1);
+* for positional runs: one low byte per position (absolute within its
+  document, documents in order), then the high bits as bit planes.
+
+Measured on gov_reports (docs/architecture.md): 1.68 bytes a posting for
+words, 3.17 with positions for bigrams; a 45,000-document list decodes in
+about 0.15 ms. Byte-aligned gaps need one ``cumsum``; positions none.
+
+>>> run = encode([3, 7, 300], [1, 2, 1], [5, 0, 9, 700])
+>>> docs, freqs, positions = decode(run, 3, positional=True)
+>>> docs.tolist(), freqs.tolist(), positions.tolist()
+([3, 7, 300], [1, 2, 1], [5, 0, 9, 700])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_WIDTH = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
+#: Positions need at most this many bits (3 high planes over the low byte).
+POSITION_BITS = 11
+MAX_POSITION = (1 << POSITION_BITS) - 1
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 128:
+        out.append((value & 127) | 128)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def read_varint(buf, offset: int) -> tuple[int, int]:
+    """The varint at ``offset`` and the offset after it."""
+    value = shift = 0
+    while True:
+        byte = buf[offset]
+        offset += 1
+        value |= (byte & 127) << shift
+        if byte < 128:
+            return value, offset
+        shift += 7
+
+
+def _planes(values: np.ndarray, count: int) -> bytes:
+    """``count`` bit planes of ``values`` (lowest bit first), each padded to a byte."""
+    return b"".join(np.packbits(((values >> j) & 1).astype(np.uint8)).tobytes() for j in range(count))
+
+
+def _unplanes(buf, offset: int, n: int, count: int) -> tuple[np.ndarray, int]:
+    width = (n + 7) // 8
+    bits = np.unpackbits(np.frombuffer(buf, np.uint8, width * count, offset)).reshape(count, width * 8)[:, :n]
+    out = bits[0].astype(np.uint16)
+    for j in range(1, count):
+        out |= bits[j].astype(np.uint16) << j
+    return out, offset + width * count
+
+
+def encode(docs, freqs, positions=None) -> bytes:
+    """One run: ``docs`` ascending, ``freqs`` (>= 1) per doc and, for a
+    positional field, ``positions``: ``freqs[0]`` positions of the first
+    document, then the next one's ... (each at most :data:`MAX_POSITION`)."""
+    docs = np.asarray(docs, np.int64)
+    freqs = np.asarray(freqs, np.int64)
+    gaps = np.diff(docs)
+    top = int(gaps.max()) if len(gaps) else 0
+    exceptions = np.flatnonzero(gaps >= 256)
+    costs = [len(gaps) if top < 256 else 1 << 62, 2 * len(gaps) if top < 65536 else 1 << 62,
+             4 * len(gaps), len(gaps) + 8 * len(exceptions) + 1]
+    code = costs.index(min(costs))
+    freq_planes = int(freqs.max() - 1).bit_length()
+    flat = None
+    high_planes = 0
+    if positions is not None:
+        flat = np.asarray(positions, np.int64)
+        high_planes = max(0, int(flat.max()).bit_length() - 8) if len(flat) else 0
+        if high_planes > 3:
+            raise ValueError(f"a position over {MAX_POSITION}")
+    out = bytearray([code | (freq_planes << 2) | (high_planes << 6)])
+    out += _varint(int(docs[0]))
+    if code == 3:
+        out += _varint(len(exceptions))
+        out += (gaps & 255).astype(np.uint8).tobytes()
+        out += exceptions.astype("<u4").tobytes() + gaps[exceptions].astype("<u4").tobytes()
+    else:
+        out += gaps.astype(_WIDTH[code]).tobytes()
+    out += _planes(freqs - 1, freq_planes)
+    if flat is not None:
+        out += (flat & 255).astype(np.uint8).tobytes()
+        out += _planes(flat >> 8, high_planes)
+    return bytes(out)
+
+
+def decode(buf, n: int, offset: int = 0, positional: bool = False):
+    """``(docs, freqs)`` of the run of ``n`` postings at ``offset`` in ``buf``
+    (and the flat ``positions`` of a positional run): int32 documents, uint16
+    frequencies, uint16 positions (document by document, in order)."""
+    header = buf[offset]
+    code, freq_planes, high_planes = header & 3, (header >> 2) & 15, header >> 6
+    first, offset = read_varint(buf, offset + 1)
+    docs = np.empty(n, np.int32)
+    docs[0] = first
+    if code == 3:
+        count, offset = read_varint(buf, offset)
+        docs[1:] = np.frombuffer(buf, np.uint8, n - 1, offset)
+        offset += n - 1
+        where = np.frombuffer(buf, "<u4", count, offset)
+        docs[1:][where] = np.frombuffer(buf, "<u4", count, offset + 4 * count)
+        offset += 8 * count
+    else:
+        width = _WIDTH[code]
+        docs[1:] = np.frombuffer(buf, width, n - 1, offset)
+        offset += (n - 1) * width.itemsize
+    np.cumsum(docs, out=docs)
+    if freq_planes:
+        freqs, offset = _unplanes(buf, offset, n, freq_planes)
+        freqs += 1
+    else:
+        freqs = np.ones(n, np.uint16)
+    if not positional:
+        return docs, freqs
+    total = int(freqs.sum()) if freq_planes else n
+    low = np.frombuffer(buf, np.uint8, total, offset).astype(np.uint16)
+    offset += total
+    if high_planes:
+        high, offset = _unplanes(buf, offset, total, high_planes)
+        low |= high << 8
+    return docs, freqs, low

@@ -1,0 +1,312 @@
+"""The index store: a directory of generations published by a manifest, its
+lock, and what every engine shares beside the postings (figures, the query
+dictionary, mined aliases, boilerplate, the list of source files).
+
+An index directory holds ``manifest.json`` and one or more *generations*
+(``gen-000001/`` ...). The manifest names the current generation; writing it
+(an atomic ``os.replace``) is what publishes a write, so a reader always
+sees a whole index. The manifest is small (what a search needs); the list
+of source files, which only ``update`` and ``status`` read, is beside it in
+the generation (``sources.json``).
+
+>>> command_hint(Path("index"), "rebuild")
+'erqi-search index rebuild'
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import ErqiSearchError, IndexCorrupt, IndexLocked, IndexNotFound, IndexVersionMismatch
+
+#: 4: packed postings (engines/embedded), manifest without the file list.
+FORMAT_VERSION = 4
+MANIFEST = "manifest.json"
+SOURCES_FILE = "sources.json"
+FIGURES = "figures.jsonl.gz"
+QUERY_DICT = "query_dict.lex"
+ALIASES = "aliases.json"
+BOILERPLATE = "boilerplate.json"
+LOCK_FILE = ".lock"
+DEFAULT_INDEX = "index"
+DEFAULT_SOURCES = ("seeds",)
+ENV_INDEX = "ERQI_SEARCH_INDEX"
+
+
+def default_index_path() -> Path:
+    """``$ERQI_SEARCH_INDEX`` or ``index`` in the working directory."""
+    return Path(os.environ.get(ENV_INDEX) or DEFAULT_INDEX)
+
+
+def command_hint(path: Path, verb: str) -> str:
+    """The command that fixes the index at ``path``: ``erqi-search index VERB [--index PATH]``."""
+    default = Path(path) == Path(DEFAULT_INDEX) and not os.environ.get(ENV_INDEX)
+    return f"erqi-search index {verb}" + ("" if default else f" --index {path}")
+
+
+def require_index(path: Path) -> None:
+    """Raise :class:`IndexNotFound` (naming the build command) if ``path`` holds no index."""
+    if not (Path(path) / MANIFEST).is_file():
+        raise IndexNotFound(f"no index at {path}; build one with: {command_hint(path, 'build')}")
+
+
+# ----------------------------------------------------------------- manifest
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"erqi_search": __version__, "python": sys.version.split()[0]}
+    for dist, key in (("whoosh-reloaded", "whoosh"), ("jieba", "jieba"), ("numpy", "numpy")):
+        try:
+            out[key] = version(dist)
+        except PackageNotFoundError:
+            out[key] = "unknown"
+    return out
+
+
+def expected_identity() -> dict[str, object]:
+    """What the running code requires of an index it opens."""
+    from .analysis import ANALYZER_VERSION
+    from .dictionary import dictionary_hash
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "analyzer_version": ANALYZER_VERSION,
+        "dictionary_hash": dictionary_hash(),
+    }
+
+
+def read_manifest(path: Path) -> dict:
+    """Read and check ``manifest.json``; raise a one-sentence error naming the fix."""
+    file = Path(path) / MANIFEST
+    rebuild_hint = command_hint(path, "rebuild")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        raise IndexNotFound(f"no index at {path}; build one with: {command_hint(path, 'build')}") from None
+    except OSError as err:
+        raise IndexCorrupt(f"cannot read {file}: {err.strerror}; rebuild with: {rebuild_hint}") from None
+    try:
+        manifest = json.loads(text)
+        generation = manifest["generation"]
+        fmt = int(manifest["format_version"])
+    except (ValueError, KeyError, TypeError):
+        raise IndexCorrupt(f"the manifest {file} is damaged; rebuild with: {rebuild_hint}") from None
+    if fmt > FORMAT_VERSION:
+        raise IndexVersionMismatch(
+            f"the index at {path} has format {fmt}, newer than this erqi-search understands "
+            f"({FORMAT_VERSION}); upgrade erqi-search or rebuild with: {rebuild_hint}"
+        )
+    for key, want in expected_identity().items():
+        if manifest.get(key) != want:
+            raise IndexVersionMismatch(
+                f"the index at {path} was built with {key.replace('_', ' ')} {manifest.get(key)!r}, "
+                f"this erqi-search uses {want!r}; rebuild with: {rebuild_hint}"
+            )
+    if not (Path(path) / generation).is_dir():
+        raise IndexCorrupt(f"the index at {path} is missing its data ({generation}); rebuild with: {rebuild_hint}")
+    return manifest
+
+
+def generation_files(gen: Path) -> dict[str, int]:
+    """Name -> size of every data file of a generation (lock files aside)."""
+    return {f.name: f.stat().st_size for f in sorted(Path(gen).iterdir())
+            if f.is_file() and not f.name.endswith("LOCK")}
+
+
+def check_generation(path: Path, manifest: dict) -> Path:
+    """The generation directory, after checking that its files are all there and
+    whole (sizes as recorded), so a damaged index is never opened as if whole."""
+    gen = Path(path) / manifest["generation"]
+    recorded = manifest.get("generation_files") or {}
+    try:
+        present = generation_files(gen)
+    except OSError:
+        present = {}
+    for name, size in recorded.items():
+        if present.get(name) != size:
+            state = "missing" if name not in present else f"{present[name]} bytes, not {size}"
+            raise IndexCorrupt(f"the index at {path} is damaged ({name} is {state}); "
+                               f"rebuild with: {command_hint(path, 'rebuild')}")
+    return gen
+
+
+def write_json(file: Path, data) -> None:
+    """Write JSON atomically (temp file, fsync, rename), UTF-8 with Chinese unescaped."""
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, file)
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    """Publish: replace ``manifest.json`` atomically."""
+    write_json(Path(path) / MANIFEST, manifest)
+
+
+def read_sources(path: Path, manifest: dict) -> dict:
+    """The source files the index was built from: path -> doc_id, sha256, size,
+    mtime, passages (and ``skipped`` with the reason)."""
+    try:
+        return json.loads((Path(path) / manifest["generation"] / SOURCES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise IndexCorrupt(f"the index at {path} has lost its list of sources; "
+                           f"rebuild with: {command_hint(path, 'rebuild')}") from None
+
+
+# -------------------------------------------------------------- generations
+
+def generations(path: Path) -> list[Path]:
+    return sorted(p for p in Path(path).glob("gen-*") if p.is_dir())
+
+
+def new_generation(path: Path, manifest: dict | None) -> Path:
+    """A new, empty generation directory numbered after every existing one."""
+    numbers = [int(p.name[4:]) for p in generations(path) if p.name[4:].isdigit()]
+    if manifest:
+        numbers.append(int(manifest["generation"][4:]))
+    gen = Path(path) / f"gen-{max(numbers, default=0) + 1:06d}"
+    gen.mkdir()
+    return gen
+
+
+def clean(path: Path, keep: set[str]) -> None:
+    """Remove generations and temp files no manifest refers to (debris of killed writes)."""
+    for gen in generations(path):
+        if gen.name not in keep:
+            shutil.rmtree(gen, ignore_errors=True)
+    for tmp in Path(path).glob(f".{MANIFEST}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def current_manifest(path: Path) -> dict | None:
+    """The manifest if the index opens, else ``None`` (a write then starts afresh)."""
+    try:
+        return read_manifest(path)
+    except ErqiSearchError:
+        return None
+
+
+def kept_generations(manifest: dict | None) -> set[str]:
+    """The current and the previous generation: what searches may still read."""
+    if not manifest:
+        return set()
+    return {manifest["generation"], manifest.get("previous_generation") or ""}
+
+
+# ------------------------------------------------------------------ locking
+
+class IndexLock:
+    """An exclusive lock on an index directory (``.lock`` holding the owner's pid).
+
+    A lock whose process is gone is cleared; a live one raises
+    :class:`IndexLocked` at once, or after ``wait`` seconds.
+    """
+
+    def __init__(self, path: Path, wait: float = 0.0):
+        self.file = Path(path) / LOCK_FILE
+        self.wait = wait
+
+    def __enter__(self) -> "IndexLock":
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = self._owner()
+                if pid is None or not _alive(pid):
+                    self.file.unlink(missing_ok=True)
+                    continue
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another build is running on {self.file.parent} (pid {pid}); "
+                        "wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.1)
+                continue
+            except PermissionError:
+                raise ErqiSearchError(f"cannot write the index at {self.file.parent}: permission denied") from None
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+            return self
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        self.file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ------------------------------------------------------------ shared files
+
+def read_aliases(gen: Path) -> dict[str, tuple[str, ...]]:
+    """The aliases stored with a generation: normalised term -> its aliases
+    (both directions), mined from the corpus and curated (see :mod:`erqi_search.aliases`)."""
+    file = Path(gen) / ALIASES
+    if not file.is_file():
+        return {}
+    data = json.loads(file.read_text(encoding="utf-8"))
+    return {term: tuple(others) for term, others in data.get("classes", {}).items()}
+
+
+class FiguresFile:
+    """``figures.jsonl.gz``: one JSON object per figure. The store owns it: the
+    indexer appends while it writes, an update carries the kept reports'
+    figures over, and :meth:`read` gives them back. The file is held open, so
+    an open index keeps its figures even after later writes delete its
+    generation."""
+
+    def __init__(self, gen: Path):
+        self.file = Path(gen) / FIGURES
+
+    def writer(self):
+        return gzip.open(self.file, "wt", encoding="utf-8", compresslevel=6)
+
+    @staticmethod
+    def write_one(handle, figure: dict) -> None:
+        handle.write(json.dumps(figure, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def copy_kept(self, handle, old_gen: Path, deleted_docs: set[str]) -> None:
+        """Carry the figures of reports an update keeps from ``old_gen``."""
+        old = Path(old_gen) / FIGURES
+        if not old.is_file():
+            return
+        with gzip.open(old, "rt", encoding="utf-8") as source:
+            for line in source:
+                if json.loads(line)["doc_id"] not in deleted_docs:
+                    handle.write(line)
+
+    def open(self):
+        """A handle to keep; :func:`read_figures` reads from it."""
+        return open(self.file, "rb")
+
+
+def read_figures(handle) -> list[dict]:
+    """Every figure from a handle of :meth:`FiguresFile.open` (thread-safe: positional reads)."""
+    size = os.fstat(handle.fileno()).st_size
+    data = gzip.decompress(os.pread(handle.fileno(), size, 0)) if size else b""
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
