@@ -28,7 +28,7 @@ from bisect import bisect_right
 from typing import Iterable, Iterator
 
 #: Keys per block: fewer make look-ups faster and the index bigger.
-BLOCK = 32
+BLOCK = 16
 #: Keys are cut to this many bytes (a longer term keeps its first 255 bytes).
 MAX_KEY = 255
 _FOOTER = struct.Struct("<IQQQ")  # blocks, keys, index offset, first-keys length
@@ -124,16 +124,29 @@ class Lexicon:
         return entries
 
     def get(self, key: bytes) -> tuple[int, int, int] | None:
-        """``(value, offset, length)`` of ``key``, or ``None``."""
+        """``(value, offset, length)`` of ``key``, or ``None``: a bisection over
+        the first keys, then a scan of one block that stops at ``key``."""
         key = clip(key)
         i = bisect_right(self.firsts, key) - 1
         if i < 0:
             return None
-        for found, value, offset, length in self._block(i):
-            if found == key:
-                return value, offset, length
-            if found > key:
-                return None
+        buf, at = self.buf, self.offsets[i]
+        n = buf[at]
+        prefixes = buf[at + 1 : at + 1 + n]
+        suffixes = buf[at + 1 + n : at + 1 + 2 * n]
+        tails = at + 1 + 2 * n
+        current = b""
+        for j in range(n):
+            end = tails + suffixes[j]
+            current = current[: prefixes[j]] + buf[tails:end]
+            tails = end
+            if current >= key:
+                if current != key:
+                    return None
+                numbers = at + 1 + 2 * n + sum(suffixes)
+                value = struct.unpack_from("<I", buf, numbers + 4 * j)[0]
+                lengths = struct.unpack_from(f"<{j + 1}I", buf, numbers + 4 * n)
+                return value, self.bases[i] + sum(lengths[:j]), lengths[j]
         return None
 
     def scan(self, prefix: bytes) -> Iterator[tuple[bytes, int, int, int]]:

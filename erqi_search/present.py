@@ -15,18 +15,21 @@ import html
 import json
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 
 from .text import normalize
 
 SNIPPET_MIN = 80
 SNIPPET_MAX = 160
 _BOUNDARY = re.compile(r"[。！？!?；;\n]|[，,、：:]")
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 
 
 def highlight_spans(text: str, terms) -> list[tuple[int, int]]:
     """``(start, end)`` of every occurrence of every (normalised) term, merged."""
-    norm, origin = normalize(text)
+    return _spans(*normalize(text), terms)
+
+
+def _spans(norm: str, origin: list[int] | None, terms) -> list[tuple[int, int]]:
     found = []
     for term in terms:
         if not term:
@@ -47,37 +50,38 @@ def highlight_spans(text: str, terms) -> list[tuple[int, int]]:
 
 def _cut_points(text: str) -> list[int]:
     """Offsets where a snippet may start or end: after sentence and clause marks."""
-    return [0] + [m.end() for m in _BOUNDARY.finditer(text)] + [len(text)]
+    return sorted({0, len(text), *(m.end() for m in _BOUNDARY.finditer(text))})
 
 
-def snippet_window(text: str, spans: list[tuple[int, int]], terms=()) -> tuple[int, int]:
+def snippet_window(text: str, spans: list[tuple[int, int]], norm: str | None = None) -> tuple[int, int]:
     """The best window of about SNIPPET_MIN-SNIPPET_MAX characters: the one
     covering the most distinct matched terms, then the most matches, cut at
-    sentence or clause boundaries where possible.
+    sentence or clause boundaries where possible. ``norm`` is the
+    normalised text, when the caller has it.
 
     >>> snippet_window("甲。" * 10, [(4, 5)])
     (0, 20)
     """
     if len(text) <= SNIPPET_MAX:
         return 0, len(text)
-    points = sorted(set(_cut_points(text)))
-    norm = normalize(text)[0]
+    points = _cut_points(text)
+    norm = normalize(text)[0] if norm is None else norm
+    span_starts = [s for s, _ in spans]
     best, best_key = (0, min(len(text), SNIPPET_MAX)), None
-    starts = [p for p in points if p < len(text)] or [0]
-    for start in starts:
-        ends = [p for p in points if SNIPPET_MIN <= p - start <= SNIPPET_MAX]
-        end = max(ends) if ends else min(len(text), start + SNIPPET_MAX)
-        inside = [(s, e) for s, e in spans if s >= start and e <= end]
-        distinct = len({norm[s:e] for s, e in inside})
-        key = (distinct, len(inside), -start)
+    for start in points[:-1] or [0]:
+        i = bisect_right(points, start + SNIPPET_MAX) - 1
+        end = points[i] if points[i] - start >= SNIPPET_MIN else min(len(text), start + SNIPPET_MAX)
+        inside = [spans[j] for j in range(bisect_left(span_starts, start), len(spans))
+                  if spans[j][0] < end and spans[j][1] <= end]
+        key = (len({norm[s:e] for s, e in inside}), len(inside), -start)
         if best_key is None or key > best_key:
             best, best_key = (start, end), key
     return best
 
 
-def make_snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+def make_snippet(text: str, spans: list[tuple[int, int]], norm: str | None = None) -> tuple[str, list[tuple[int, int]]]:
     """The snippet text (``…`` where cut) and the highlight spans inside it."""
-    start, end = snippet_window(text, spans)
+    start, end = snippet_window(text, spans, norm)
     body = text[start:end].strip("\n")
     lead = len(text[start:end]) - len(text[start:end].lstrip("\n"))
     prefix = "…" if start > 0 else ""
@@ -86,6 +90,14 @@ def make_snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tup
     inner = [(max(s, start + lead) - shift, min(e, start + lead + len(body)) - shift)
              for s, e in spans if e > start + lead and s < start + lead + len(body)]
     return prefix + body.replace("\n", " ") + suffix, inner
+
+
+def highlighted(text: str, terms) -> tuple[list[tuple[int, int]], str, list[tuple[int, int]]]:
+    """Highlights of ``terms`` in ``text``, the snippet and its highlights, normalising once."""
+    norm, origin = normalize(text)
+    spans = _spans(norm, origin, terms)
+    snippet, inner = make_snippet(text, spans, norm if origin is None else None)
+    return spans, snippet, inner
 
 
 # ------------------------------------------------------------------ tables

@@ -24,7 +24,7 @@ from . import store
 from .errors import ErqiSearchError, IndexClosed, IndexCorrupt, InvalidArgument
 from .model import Comparison, Figure, Hit, KeywordCount, SearchResults, TermChange, Trend, TrendPoint
 from .plan import All, Any, Filter, Phrase, Plan, with_filters
-from .present import highlight_spans, make_snippet
+from .present import highlighted
 from .query import QueryCompiler, parse
 
 MAX_LIMIT = 1000
@@ -149,8 +149,7 @@ class Index:
             passages = self.engine.passages(ids)
         hits = []
         for passage, score in zip(passages, outcome.scores[need - limit : need]):
-            spans = highlight_spans(passage.text, plan.highlights)
-            snippet, inner = make_snippet(passage.text, spans)
+            spans, snippet, inner = highlighted(passage.text, plan.highlights)
             hits.append(Hit(passage, score, snippet, tuple(spans), tuple(inner)))
         return SearchResults(query, outcome.total, page, hits, outcome.facets, "", limit, outcome.total_all_terms,
                              list(plan.notes), getattr(outcome, "partial", False))

@@ -99,3 +99,32 @@ def atoms(norm: str) -> list[tuple[str, int, int]]:
     """The atoms of normalised text with their offsets: Chinese characters and
     Latin/number runs (see :data:`ATOM`)."""
     return [(m.group(), m.start(), m.end()) for m in ATOM.finditer(norm)]
+
+
+#: Between two atoms in :func:`atom_text`: adjacent in the text, or apart.
+ADJACENT, APART = "\x1f", "\x1e"
+
+
+def atom_text(norm: str) -> str:
+    """Normalised text as its atoms, each pair marked adjacent or apart (what
+    a phrase must match: the same atoms, joined the same way).
+
+    >>> atom_text("pm2.5下降,增长") == "\\x1epm2.5\\x1f下\\x1f降\\x1e增\\x1f长\\x1e"
+    True
+    """
+    out = [APART]
+    previous_end = None
+    for atom, start, end in atoms(norm):
+        if previous_end is not None:
+            out.append(ADJACENT if start == previous_end else APART)
+        out.append(atom)
+        previous_end = end
+    out.append(APART)
+    return "".join(out)
+
+
+def atom_pattern(norm: str) -> re.Pattern:
+    """A pattern finding (overlapping) occurrences of ``norm``'s atom sequence
+    in an :func:`atom_text`."""
+    body = re.escape(atom_text(norm)[1:-1])
+    return re.compile(f"(?<=[{ADJACENT}{APART}])(?={body}[{ADJACENT}{APART}])")

@@ -20,10 +20,6 @@ from ...plan import Plan
 from .reader import SEGMENTS, GenerationReader, read_segments
 from .segment import SUFFIXES, SegmentBuilder
 
-#: A worker starts a new segment when the one it fills holds this many postings.
-SEGMENT_POSTINGS = 12_000_000
-
-
 class EmbeddedEngine:
     """Answers plans over one generation of an embedded index."""
 
@@ -81,31 +77,27 @@ class EmbeddedEngine:
 
 
 class PartitionWriter:
-    """Fills segments from one worker's contiguous range of reports. Picklable
-    before use, so a worker process can be handed one."""
+    """Writes one segment from one worker's contiguous range of reports.
+    Picklable until its first report, so a worker process can be handed one."""
 
-    def __init__(self, gen: Path, partition: int, limit: int = SEGMENT_POSTINGS):
-        self.gen, self.partition, self.limit = Path(gen), partition, limit
-        self.written: list[dict] = []
+    def __init__(self, gen: Path, partition: int):
+        self.gen, self.partition = Path(gen), partition
         self._builder: SegmentBuilder | None = None
 
     def add(self, report, analyzed: list) -> None:
         if self._builder is None:
-            self._builder = SegmentBuilder()
+            name = f"MAIN_{self.partition:04d}{secrets.token_hex(4)}"
+            self._builder = SegmentBuilder(self.gen, name)
         self._builder.add_report(report, analyzed)
-        if self._builder.postings >= self.limit:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._builder is not None and len(self._builder):
-            name = f"MAIN_{self.partition:04d}{len(self.written):03d}{secrets.token_hex(3)}"
-            self.written.append(self._builder.write(self.gen, name))
-        self._builder = None
 
     def finish(self) -> list[dict]:
-        """Write what is left; the descriptions of the segments written, in order."""
-        self._flush()
-        return self.written
+        """Write the segment; the descriptions of the segments written (none
+        when no report could be read)."""
+        if self._builder is None or not len(self._builder):
+            if self._builder is not None:
+                self._builder.abandon()
+            return []
+        return [self._builder.finish()]
 
 
 class EmbeddedWriter:

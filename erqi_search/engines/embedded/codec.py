@@ -18,6 +18,7 @@ from whoosh.matching import ListMatcher
 from whoosh.reading import TermInfo
 
 from ... import schema as fields
+from .postings import entry_parts
 from .segment import SegmentReader
 
 INDEX_NAME = "MAIN"
@@ -131,7 +132,7 @@ class PackedTermsReader(TermsReader):
 
     def doc_frequency(self, fieldname, text):
         found = self.seg.lookup(fieldname, _text(text))
-        return found[0] if found else 0
+        return entry_parts(found[0])[0] if found else 0
 
     def matcher(self, fieldname, text, format_, scorer=None):
         arrays = self._arrays(fieldname, text)

@@ -21,15 +21,14 @@ year, the report id and the passage number.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ... import ranking
-from ...analysis import query_grams
+
 from ...plan import All, Any, Exclude, Filter, Form, Phrase, Plan, Soft, Term, YearForm
-from ...text import atoms
+from ...text import CJK_RE, atom_pattern, atom_text, atoms, normalize_text
 
 DENSE_THRESHOLD = 40_000
 #: Prefix expansion of a one-character word reads at most this many terms a segment.
@@ -139,69 +138,99 @@ class Evaluator:
         docs, freqs = found[0], found[1]
         return Matches(docs, weight * self._bm25(field, docs, freqs, self.r.live_df(docs)))
 
-    def sequence(self, norm: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Documents whose ``grams`` hold the atoms of ``norm`` in a row, and how
-        often: exact whatever the segmentation. ``None`` for a single atom."""
-        pairs = query_grams(norm)
-        if not pairs:
-            return None
-        # pairs at offsets 0, 2, 4 ... and the last cover every atom
-        wanted = sorted(set(list(range(0, len(pairs), 2)) + [len(pairs) - 1]))
+    def sequence(self, norm: str) -> tuple[np.ndarray, np.ndarray]:
+        """Documents whose text holds the atoms of ``norm`` in order, adjacent
+        where they are adjacent in ``norm`` and apart (punctuation, a space)
+        where they are apart, and how often: exact whatever the segmentation.
+
+        Pairs of adjacent atoms at offsets 0, 2, 4 ... and the last of each
+        run cover every atom; their positions must line up, and a pair across
+        a gap of the query must *not* be there. A run of one atom between
+        gaps is checked against the stored text."""
+        found = atoms(norm)
+        if len(found) == 1:
+            return self.single_atom(found[0][0])
+        adjacent = [a[2] == b[1] for a, b in zip(found, found[1:])]
+        pair = [found[i][0] + found[i + 1][0] for i in range(len(found) - 1)]
+        wanted, alone, first = set(), False, 0
+        for i, joined in enumerate(adjacent + [False]):
+            if joined:
+                continue
+            if first == i:
+                alone = True
+            else:
+                wanted.update(range(first, i, 2))
+                wanted.add(i - 1)
+            first = i + 1
         lists = []
-        for offset in wanted:
-            found = self.r.postings("grams", pairs[offset], positional=True)
-            if found is None:
+        for offset in sorted(wanted):
+            postings = self.r.postings("grams", pair[offset], positional=True)
+            if postings is None:
                 return _EMPTY_I, _EMPTY_F
-            lists.append((offset, found))
+            lists.append((offset, postings))
+        if not lists:  # every atom apart: candidates from the first, then the text decides
+            return self._verified(self.single_atom(found[0][0])[0], norm)
         lists.sort(key=lambda item: len(item[1][0]))
         candidates = lists[0][1][0]
         for _, (docs, _, _) in lists[1:]:
             candidates = candidates[_intersect(candidates, docs)[0]]
-            if not len(candidates):
-                return _EMPTY_I, _EMPTY_F
         keys = None
-        for offset, (docs, freqs, positions) in lists:
-            keep = np.zeros(len(docs), bool)
-            keep[_intersect(docs, candidates)[0]] = True
-            mask = np.repeat(keep, freqs.astype(np.int64))
-            owners = np.repeat(docs[keep].astype(np.int64), freqs[keep].astype(np.int64))
-            starts = positions[mask].astype(np.int64) - offset + 4096
-            found = np.unique(owners << 13 | starts)
-            keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
+        for offset, arrays in lists:
+            starts = self._start_keys(arrays, candidates, offset)
+            keys = starts if keys is None else starts[_intersect(starts, keys)[0]]
             if not len(keys):
                 return _EMPTY_I, _EMPTY_F
+        for offset in (i for i, joined in enumerate(adjacent) if not joined):
+            across = self.r.postings("grams", pair[offset], positional=True)
+            if across is not None:  # atoms apart in the query must not be adjacent in the text
+                keys = np.delete(keys, _intersect(keys, self._start_keys(across, candidates, offset))[0])
+        if not len(keys):
+            return _EMPTY_I, _EMPTY_F
         owners = (keys >> 13).astype(np.int32)
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        return owners[starts], np.diff(np.r_[starts, len(owners)]).astype(np.float64)
+        firsts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        docs, tf = owners[firsts], np.diff(np.r_[firsts, len(owners)]).astype(np.float64)
+        return self._verified(docs, norm) if alone else (docs, tf)
+
+    @staticmethod
+    def _start_keys(arrays, candidates: np.ndarray, offset: int) -> np.ndarray:
+        """``document << 13 | (position - offset + 4096)`` of a pair's
+        occurrences in ``candidates``: where the sequence would start. Ascending."""
+        docs, freqs, positions = arrays
+        keep = np.zeros(len(docs), bool)
+        keep[_intersect(docs, candidates)[0]] = True
+        counts = freqs.astype(np.int64)
+        owners = np.repeat(docs[keep].astype(np.int64), counts[keep])
+        return owners << 13 | (positions[np.repeat(keep, counts)].astype(np.int64) - offset + 4096)
+
+    def _verified(self, docs: np.ndarray, norm: str) -> tuple[np.ndarray, np.ndarray]:
+        """The ``docs`` whose stored text holds the atom sequence of ``norm``, and how often."""
+        pattern = atom_pattern(norm)
+        keep, tf = [], []
+        for doc in docs.tolist():
+            count = len(pattern.findall(atom_text(normalize_text(self.r.passage(doc).text))))
+            if count:
+                keep.append(doc)
+                tf.append(count)
+        return np.array(keep, np.int32), np.array(tf, np.float64)
 
     def sequence_matches(self, norm: str, weight: float) -> Matches:
-        """A sequence of atoms (chunks between punctuation must all occur),
-        scored as one BM25 term of ``grams``; a single atom is a word or the
-        start of a bigram."""
-        parts = []
-        for chunk in re.split(r"[^\w.%+]+", norm):
-            if not chunk:
-                continue
-            found = self.sequence(chunk)
-            if found is None:
-                found = self.single_atom(chunk)
-            docs, tf = found
-            if not len(docs):
-                return Matches.empty()
-            parts.append(Matches(docs, weight * self._bm25("grams", docs, tf, self.r.live_df(docs))))
-        if not parts:
+        """An exact sequence of atoms (:meth:`sequence`), scored as one BM25 term of ``grams``."""
+        docs, tf = self.sequence(norm)
+        if not len(docs):
             return Matches.empty()
-        return self._all(parts)
+        return Matches(docs, weight * self._bm25("grams", docs, tf, self.r.live_df(docs)))
 
     def single_atom(self, atom: str) -> tuple[np.ndarray, np.ndarray]:
-        """Documents with one atom: as a word, or as the first of a pair."""
+        """Documents with one atom: as a word, or (a Chinese character) as the
+        first of a pair."""
         lists = []
         word = self.r.postings("content", atom)
         if word is not None:
             lists.append(Matches(word[0], word[1].astype(np.float64)))
-        pairs = self.r.prefix_postings("grams", atom, PREFIX_LIMIT)
-        if pairs is not None:
-            lists.append(Matches(pairs[0], pairs[1]))
+        if len(atom) == 1 and CJK_RE.match(atom):
+            pairs = self.r.prefix_postings("grams", atom, PREFIX_LIMIT)
+            if pairs is not None:
+                lists.append(Matches(pairs[0], pairs[1]))
         docs, tf, _ = combine(lists, "max", self.size)
         return docs, tf
 

@@ -95,7 +95,7 @@ def merge_segments(gen: Path, descriptions: list[dict]) -> dict | None:
         with open(out_base.with_suffix(".pst"), "wb") as out:
             for field, kind in schema.FIELDS.items():
                 positional = kind == "grams"
-                streams = [((term, i, found) for term, found in seg.entries(field)) for i, seg in enumerate(readers)]
+                streams = [_tagged(seg.entries(field), i) for i, seg in enumerate(readers)]
                 for term, group in groupby(heapq.merge(*streams, key=lambda e: e[0]), key=lambda e: e[0]):
                     docs, freqs, places = [], [], []
                     for _, i, found in group:
@@ -140,6 +140,12 @@ def merge_segments(gen: Path, descriptions: list[dict]) -> dict | None:
     finally:
         for seg in readers:
             seg.close()
+
+
+def _tagged(entries, i: int):
+    """``(term, i, found)`` for each of a segment's ``(term, found)``."""
+    for term, found in entries:
+        yield term, i, found
 
 
 def _merged_tables(readers, remaps):

@@ -25,6 +25,8 @@ about 0.15 ms. Byte-aligned gaps need one ``cumsum``; positions none.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 _WIDTH = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
@@ -33,7 +35,7 @@ POSITION_BITS = 11
 MAX_POSITION = (1 << POSITION_BITS) - 1
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
     out = bytearray()
     while value >= 128:
         out.append((value & 127) | 128)
@@ -68,10 +70,77 @@ def _unplanes(buf, offset: int, n: int, count: int) -> tuple[np.ndarray, int]:
     return out, offset + width * count
 
 
+#: A dictionary entry's value: the document frequency, and in its top bits the
+#: number of runs (a segment written in several passes keeps one run a pass).
+RUNS_SHIFT = 27
+
+
+def entry_value(df: int, runs: int = 1) -> int:
+    return df | (runs - 1) << RUNS_SHIFT
+
+
+def entry_parts(value: int) -> tuple[int, int]:
+    """``(df, runs)`` of an entry value."""
+    return value & ((1 << RUNS_SHIFT) - 1), (value >> RUNS_SHIFT) + 1
+
+
+#: Runs of at most this many postings are encoded in plain Python (numpy's
+#: per-call cost would dominate); both encoders write the same bytes.
+SMALL = 24
+
+
+def _packed_bits(values: list[int], count: int) -> bytes:
+    """``count`` bit planes of ``values`` as :func:`numpy.packbits` writes them."""
+    out = bytearray()
+    for j in range(count):
+        byte = bits = 0
+        for v in values:
+            byte = byte << 1 | (v >> j) & 1
+            bits += 1
+            if bits == 8:
+                out.append(byte)
+                byte = bits = 0
+        if bits:
+            out.append(byte << (8 - bits))
+    return bytes(out)
+
+
+def _encode_small(docs: list[int], freqs: list[int], positions: list[int] | None) -> bytes:
+    gaps = [b - a for a, b in zip(docs, docs[1:])]
+    top = max(gaps, default=0)
+    exceptions = [i for i, g in enumerate(gaps) if g >= 256]
+    costs = [len(gaps) if top < 256 else 1 << 62, 2 * len(gaps) if top < 65536 else 1 << 62,
+             4 * len(gaps), len(gaps) + 8 * len(exceptions) + 1]
+    code = costs.index(min(costs))
+    freq_planes = (max(freqs) - 1).bit_length()
+    high_planes = 0
+    if positions is not None:
+        high_planes = max(0, max(positions, default=0).bit_length() - 8)
+        if high_planes > 3:
+            raise ValueError(f"a position over {MAX_POSITION}")
+    out = bytearray([code | (freq_planes << 2) | (high_planes << 6)])
+    out += varint(docs[0])
+    if code == 3:
+        out += varint(len(exceptions))
+        out += bytes(g & 255 for g in gaps)
+        out += struct.pack(f"<{len(exceptions)}I", *exceptions)
+        out += struct.pack(f"<{len(exceptions)}I", *(gaps[i] for i in exceptions))
+    else:
+        out += struct.pack(f"<{len(gaps)}{'BHI'[code]}", *gaps)
+    out += _packed_bits([f - 1 for f in freqs], freq_planes)
+    if positions is not None:
+        out += bytes(p & 255 for p in positions)
+        out += _packed_bits([p >> 8 for p in positions], high_planes)
+    return bytes(out)
+
+
 def encode(docs, freqs, positions=None) -> bytes:
     """One run: ``docs`` ascending, ``freqs`` (>= 1) per doc and, for a
     positional field, ``positions``: ``freqs[0]`` positions of the first
     document, then the next one's ... (each at most :data:`MAX_POSITION`)."""
+    if len(docs) <= SMALL:
+        return _encode_small([int(d) for d in docs], [int(f) for f in freqs],
+                             None if positions is None else [int(p) for p in positions])
     docs = np.asarray(docs, np.int64)
     freqs = np.asarray(freqs, np.int64)
     gaps = np.diff(docs)
@@ -89,9 +158,9 @@ def encode(docs, freqs, positions=None) -> bytes:
         if high_planes > 3:
             raise ValueError(f"a position over {MAX_POSITION}")
     out = bytearray([code | (freq_planes << 2) | (high_planes << 6)])
-    out += _varint(int(docs[0]))
+    out += varint(int(docs[0]))
     if code == 3:
-        out += _varint(len(exceptions))
+        out += varint(len(exceptions))
         out += (gaps & 255).astype(np.uint8).tobytes()
         out += exceptions.astype("<u4").tobytes() + gaps[exceptions].astype("<u4").tobytes()
     else:
@@ -103,10 +172,28 @@ def encode(docs, freqs, positions=None) -> bytes:
     return bytes(out)
 
 
+def decode_entry(buf, value: int, offset: int, positional: bool = False):
+    """The arrays of a dictionary entry (one run, or several run by run, each
+    after its posting count as a varint)."""
+    df, runs = entry_parts(value)
+    if runs == 1:
+        return decode(buf, df, offset, positional)
+    parts = []
+    for _ in range(runs):
+        n, offset = read_varint(buf, offset)
+        *arrays, offset = _decode(buf, n, offset, positional)
+        parts.append(arrays)
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
 def decode(buf, n: int, offset: int = 0, positional: bool = False):
     """``(docs, freqs)`` of the run of ``n`` postings at ``offset`` in ``buf``
     (and the flat ``positions`` of a positional run): int32 documents, uint16
     frequencies, uint16 positions (document by document, in order)."""
+    return _decode(buf, n, offset, positional)[:-1]
+
+
+def _decode(buf, n: int, offset: int, positional: bool):
     header = buf[offset]
     code, freq_planes, high_planes = header & 3, (header >> 2) & 15, header >> 6
     first, offset = read_varint(buf, offset + 1)
@@ -130,11 +217,11 @@ def decode(buf, n: int, offset: int = 0, positional: bool = False):
     else:
         freqs = np.ones(n, np.uint16)
     if not positional:
-        return docs, freqs
+        return docs, freqs, offset
     total = int(freqs.sum()) if freq_planes else n
     low = np.frombuffer(buf, np.uint8, total, offset).astype(np.uint16)
     offset += total
     if high_planes:
         high, offset = _unplanes(buf, offset, total, high_planes)
         low |= high << 8
-    return docs, freqs, low
+    return docs, freqs, low, offset

@@ -18,6 +18,7 @@ import numpy as np
 
 from ... import schema
 from ...model import Passage
+from .postings import entry_parts
 from .segment import SegmentReader
 
 SEGMENTS = "segments.json"
@@ -129,7 +130,7 @@ class GenerationReader:
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Documents holding the term (deleted ones included: a cheap estimate)."""
-        return sum(found[0] for found in (seg.lookup(field, term) for seg in self.segments) if found)
+        return sum(entry_parts(found[0])[0] for found in (seg.lookup(field, term) for seg in self.segments) if found)
 
     def live_df(self, docs: np.ndarray) -> int:
         """How many of ``docs`` are live: the exact document frequency."""

@@ -22,11 +22,14 @@ Files of segment ``ID`` (see docs/architecture.md):
 
 from __future__ import annotations
 
+import heapq
 import json
 import mmap
 import os
 import sys
 from array import array
+from collections import Counter
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +39,8 @@ from . import postings, stored
 
 FIELD_IDS = {name: i + 1 for i, name in enumerate(schema.FIELDS)}
 SUFFIXES = ("pst", "lex", "len", "col", "sto", "rep", "tab")
+#: Postings held in memory before a pass is written out (about 12 bytes each).
+SPILL_POSTINGS = 3_000_000
 
 
 def key(field: str, term: str) -> bytes:
@@ -43,22 +48,98 @@ def key(field: str, term: str) -> bytes:
     return bytes([FIELD_IDS[field]]) + term.encode("utf-8")
 
 
-class SegmentBuilder:
-    """Inverts analysed passages in memory, report by report, and writes them
-    as one segment. ``postings`` counts what is held, so the caller can start
-    a new segment when memory grows."""
+class _FieldBuffer:
+    """One field's postings since the last spill, as flat arrays: a term number,
+    a document and a frequency per posting (and the positions, for ``grams``)."""
 
-    def __init__(self):
-        self.tables: dict[str, dict[str, list]] = {name: {} for name in schema.FIELDS}
+    def __init__(self, positional: bool):
+        self.positional = positional
+        self.ids: dict[str, int] = {}
+        self.terms: list[str] = []
+        self.t, self.d, self.f = array("I"), array("I"), array("H")
+        self.p = array("H")
+
+    def _id(self, term: str) -> int:
+        found = self.ids.get(term)
+        if found is None:
+            found = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+        return found
+
+    def add(self, doc: int, tokens) -> int:
+        """Add one document's tokens; how many postings that made."""
+        if self.positional:
+            where: dict[str, list[int]] = {}
+            for term, pos in tokens:
+                if pos <= postings.MAX_POSITION:
+                    where.setdefault(term, []).append(pos)
+            for term, found in where.items():
+                self.t.append(self._id(term))
+                self.f.append(len(found))
+                self.p.extend(found)
+            self.d.extend([doc] * len(where))
+            return len(where)
+        counts = Counter(tokens)
+        for term, n in counts.items():
+            self.t.append(self._id(term))
+            self.f.append(min(n, 65535))
+        self.d.extend([doc] * len(counts))
+        return len(counts)
+
+    def runs(self):
+        """``(term, df, run)`` for every term, in term order."""
+        if not self.terms:
+            return
+        order = sorted(range(len(self.terms)), key=self.terms.__getitem__)
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        keys = rank[np.frombuffer(self.t, np.uint32)]
+        sort = np.argsort(keys, kind="stable")  # documents stay in order within a term
+        docs = np.frombuffer(self.d, np.uint32)[sort].tolist()
+        freqs_np = np.frombuffer(self.f, np.uint16)
+        freqs = freqs_np[sort].tolist()
+        bounds = np.r_[0, np.flatnonzero(np.diff(keys[sort])) + 1, len(sort)].tolist()
+        places = None
+        if self.positional:
+            counts = freqs_np.astype(np.int64)
+            starts = np.cumsum(counts) - counts
+            lengths = counts[sort]
+            ends = np.cumsum(lengths)
+            gather = np.repeat(starts[sort] - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+            places = np.frombuffer(self.p, np.uint16)[gather].tolist()
+            place_bounds = np.r_[0, ends].tolist()
+        for j, term_index in enumerate(order):
+            lo, hi = bounds[j], bounds[j + 1]
+            where = places[place_bounds[lo] : place_bounds[hi]] if places is not None else None
+            yield self.terms[term_index], hi - lo, postings.encode(docs[lo:hi], freqs[lo:hi], where)
+
+
+class SegmentBuilder:
+    """Writes one segment from analysed passages streamed report by report.
+
+    Postings are inverted in memory until :data:`SPILL_POSTINGS` are held,
+    then written out as a sorted pass; :meth:`finish` joins the passes term
+    by term without decoding them (a term's entry keeps one run a pass), so
+    memory stays bounded and a worker writes exactly one segment however
+    large its range. Lengths, columns and reports stay in memory (a few
+    bytes a passage); stored passages stream to disk."""
+
+    def __init__(self, directory: Path, segment_id: str, spill_postings: int | None = None):
+        self.dir, self.id = Path(directory), segment_id
+        self.spill_at = spill_postings or SPILL_POSTINGS
+        self.buffers = {name: _FieldBuffer(kind == "grams") for name, kind in schema.FIELDS.items()}
+        self.held = 0
+        self.passes: list[Path] = []
         self.lengths = {name: array("H") for name in schema.FIELDS}
-        self.records: list[dict] = []
         self.reports: list[dict] = []
         self.year, self.report, self.top, self.region = array("H"), array("I"), array("I"), array("H")
         self.codes: dict[str, dict[str, int]] = {"top": {}, "region": {}}
-        self.postings = 0
+        self.count = 0
+        self._stored_file = open(self.dir / f"{segment_id}.sto", "wb")
+        self.stored = stored.Writer(self._stored_file)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return self.count
 
     def _code(self, table: str, value: str) -> int:
         if not value:
@@ -75,87 +156,108 @@ class SegmentBuilder:
         r = len(self.reports)
         self.reports.append({"d": report.doc_id, "t": report.title, "y": report.year, "dt": report.date,
                              "r": report.region, "s": report.source, "sp": report.speaker,
-                             "f": len(self.records), "n": len(analyzed)})
+                             "f": self.count, "n": len(analyzed)})
         for item in analyzed:
             self._add(item, r)
+        if self.held >= self.spill_at:
+            self._spill()
 
     def _add(self, item, r: int) -> None:
-        doc = len(self.records)
+        doc = self.count
+        self.count += 1
         p = item.passage
-        for name, kind in schema.FIELDS.items():
+        for name in schema.FIELDS:
             tokens = item.fields.get(name, ())
-            table = self.tables[name]
-            if kind == "grams":
-                where: dict[str, list[int]] = {}
-                for term, pos in tokens:
-                    if pos <= postings.MAX_POSITION:
-                        where.setdefault(term, []).append(pos)
-                for term, found in where.items():
-                    entry = table.get(term)
-                    if entry is None:
-                        entry = table[term] = [array("i"), array("H"), array("H")]
-                    entry[0].append(doc)
-                    entry[1].append(len(found))
-                    entry[2].extend(found)
-                self.postings += len(where)
-            else:
-                counts: dict[str, int] = {}
-                for term in tokens:
-                    counts[term] = counts.get(term, 0) + 1
-                for term, n in counts.items():
-                    entry = table.get(term)
-                    if entry is None:
-                        entry = table[term] = [array("i"), array("H")]
-                    entry[0].append(doc)
-                    entry[1].append(min(n, 65535))
-                self.postings += len(counts)
+            self.held += self.buffers[name].add(doc, tokens)
             self.lengths[name].append(min(len(tokens), 65535))
-        self.records.append({"o": p.ordinal, "s": list(p.section_path), "k": list(p.keywords),
-                             "t": list(p.key_terms), "c": p.text, "a": list(p.span)})
+        self.stored.add({"o": p.ordinal, "s": list(p.section_path), "k": list(p.keywords),
+                         "t": list(p.key_terms), "c": p.text, "a": list(p.span)})
         self.year.append(p.year or 0)
         self.report.append(r)
         self.top.append(self._code("top", p.section_path[0] if p.section_path else ""))
         self.region.append(self._code("region", item.region))
 
-    def vocabulary(self):
-        """Every term of the fields a query word may be looked up in."""
-        for name in schema.VOCABULARY_FIELDS:
-            yield from self.tables[name]
+    def _runs(self):
+        """``(key, df, run)`` of the held postings, in key order."""
+        for name in schema.FIELDS:
+            prefix = bytes([FIELD_IDS[name]])
+            for term, df, run in self.buffers[name].runs():
+                key = prefix + term.encode("utf-8")
+                if len(key) <= lexicon.MAX_KEY:  # a heading over 84 characters is found by its words
+                    yield key, df, run
 
-    def write(self, directory: Path, segment_id: str) -> dict:
+    def _write_postings(self, base: Path, entries) -> None:
+        """Write ``(key, value, bytes)`` entries as a postings file and its dictionary."""
+        index = []
+        with open(base.with_suffix(".pst"), "wb") as out:
+            for key, value, data in entries:
+                out.write(data)
+                index.append((key, value, len(data)))
+        with open(base.with_suffix(".lex"), "wb") as out:
+            lexicon.write(out, index)
+
+    def _spill(self) -> None:
+        base = self.dir / f"{self.id}-pass{len(self.passes)}"
+        self._write_postings(base, ((k, df, run) for k, df, run in self._runs()))
+        self.passes.append(base)
+        self.buffers = {name: _FieldBuffer(kind == "grams") for name, kind in schema.FIELDS.items()}
+        self.held = 0
+
+    def finish(self) -> dict:
         """Write the segment's files; return its description (for ``segments.json``)."""
-        directory = Path(directory)
-        entries = []
-        totals = {}
-        with open(directory / f"{segment_id}.pst", "wb") as out:
-            for name, kind in schema.FIELDS.items():
-                prefix = bytes([FIELD_IDS[name]])
-                table = self.tables[name]
-                for term in sorted(table):
-                    k = prefix + term.encode("utf-8")
-                    if len(k) > lexicon.MAX_KEY:
-                        continue  # a heading over 84 characters: found by its words instead
-                    entry = table[term]
-                    run = postings.encode(entry[0], entry[1], entry[2] if kind == "grams" else None)
-                    out.write(run)
-                    entries.append((k, len(entry[0]), len(run)))
-                totals[name] = sum(self.lengths[name])
-        with open(directory / f"{segment_id}.lex", "wb") as out:
-            lexicon.write(out, entries)
-        with open(directory / f"{segment_id}.len", "wb") as out:
+        base = self.dir / self.id
+        if not self.passes:
+            self._write_postings(base, ((k, postings.entry_value(df), run) for k, df, run in self._runs()))
+        else:
+            if self.held:
+                self._spill()
+            self._write_postings(base, _joined_passes(self.passes))
+            for spilled in self.passes:
+                spilled.with_suffix(".pst").unlink()
+                spilled.with_suffix(".lex").unlink()
+        totals = {name: sum(self.lengths[name]) for name in schema.FIELDS}
+        with open(base.with_suffix(".len"), "wb") as out:
             for name in schema.FIELDS:
                 out.write(_little(self.lengths[name]).tobytes())
-        with open(directory / f"{segment_id}.col", "wb") as out:
+        with open(base.with_suffix(".col"), "wb") as out:
             for column in (self.year, self.report, self.top, self.region):
                 out.write(_little(column).tobytes())
-        with open(directory / f"{segment_id}.sto", "wb") as out:
-            stored.write(out, self.records)
-        with open(directory / f"{segment_id}.rep", "wb") as out:
+        self.stored.close()
+        self._stored_file.close()
+        with open(base.with_suffix(".rep"), "wb") as out:
             stored.write(out, self.reports, zdict=b"")
         tables = {name: sorted(codes, key=codes.get) for name, codes in self.codes.items()}
-        (directory / f"{segment_id}.tab").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
-        return {"id": segment_id, "doc_count": len(self.records), "reports": len(self.reports),
-                "totals": totals, "deleted": []}
+        base.with_suffix(".tab").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        return {"id": self.id, "doc_count": self.count, "reports": len(self.reports), "totals": totals,
+                "deleted": []}
+
+    def abandon(self) -> None:
+        """Remove what was written (a failed write)."""
+        self._stored_file.close()
+        for spilled in self.passes:
+            for suffix in (".pst", ".lex"):
+                spilled.with_suffix(suffix).unlink(missing_ok=True)
+
+
+def _joined_passes(passes: list[Path]):
+    """The entries of several passes joined term by term: one pass's run as
+    it is, several runs each after its posting count."""
+    maps = [_map(p.with_suffix(".pst")) for p in passes]
+    streams = [_pass_entries(lexicon.Lexicon(_map(p.with_suffix(".lex"))), i) for i, p in enumerate(passes)]
+    for key, group in groupby(heapq.merge(*streams), key=lambda e: e[0]):
+        group = list(group)
+        if len(group) == 1:
+            _, i, df, offset, length = group[0]
+            yield key, postings.entry_value(df), bytes(maps[i][offset : offset + length])
+            continue
+        data = b"".join(postings.varint(df) + bytes(maps[i][offset : offset + length])
+                        for _, i, df, offset, length in group)
+        yield key, postings.entry_value(sum(e[2] for e in group), len(group)), data
+
+
+def _pass_entries(lex, i: int):
+    for key, df, offset, length in lex.scan(b""):
+        yield key, i, df, offset, length
 
 
 def _little(column: array) -> array:
@@ -204,13 +306,14 @@ class SegmentReader:
         return self._tables
 
     def lookup(self, field: str, term: str) -> tuple[int, int, int] | None:
-        """``(document frequency, offset, length)`` of a term's run, or ``None``."""
+        """``(entry value, offset, length)`` of a term's entry, or ``None``
+        (:func:`.postings.entry_parts` splits the value: document frequency, runs)."""
         return self.lexicon.get(key(field, term))
 
     def read(self, field: str, found: tuple[int, int, int], positional: bool = False):
-        """The arrays of a run found by :meth:`lookup` (local document numbers)."""
-        df, offset, _ = found
-        return postings.decode(self.data, df, offset, positional)
+        """The arrays of an entry found by :meth:`lookup` (local document numbers)."""
+        value, offset, _ = found
+        return postings.decode_entry(self.data, value, offset, positional)
 
     def terms_with_prefix(self, field: str, prefix: str, limit: int):
         """Up to ``limit`` ``(term, (df, offset, length))`` of ``field`` starting with ``prefix``."""
@@ -231,7 +334,7 @@ class SegmentReader:
     def terms(self, field: str):
         """Every ``(term, df)`` of a field, in order."""
         for term, found in self.entries(field):
-            yield term, found[0]
+            yield term, postings.entry_parts(found[0])[0]
 
     def close(self) -> None:
         self._tab_handle.close()

@@ -17,6 +17,7 @@ gov_reports: 0.40 of the text's size; ten random passages in 0.45 ms.
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import threading
 import zlib
@@ -40,26 +41,72 @@ def sample_zdict(texts: list[str]) -> bytes:
     return data[-ZDICT_BYTES:]
 
 
-def write(out, records: list[dict], zdict: bytes | None = None) -> None:
+class Writer:
+    """Streams records into compressed blocks. The preset dictionary comes
+    from the first :data:`SAMPLE` records (or is given); blocks wait in a
+    temporary file until :meth:`close` writes the file's head before them."""
+
+    SAMPLE = 1024
+
+    def __init__(self, out, zdict: bytes | None = None):
+        import tempfile
+
+        self.out = out
+        self.zdict = zdict
+        self.pending: list[dict] = []
+        self.block: list[dict] = []
+        self.count = 0
+        self.offsets = [0]
+        self.blocks = tempfile.TemporaryFile()
+
+    def add(self, record: dict) -> None:
+        if self.zdict is None:
+            self.pending.append(record)
+            if len(self.pending) >= self.SAMPLE:
+                self._start()
+        else:
+            self._append(record)
+
+    def _start(self) -> None:
+        self.zdict = sample_zdict([r.get("c", "") for r in self.pending])
+        pending, self.pending = self.pending, []
+        for record in pending:
+            self._append(record)
+
+    def _append(self, record: dict) -> None:
+        self.block.append(record)
+        self.count += 1
+        if len(self.block) == PER_BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.block:
+            return
+        lines = "\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in self.block)
+        packer = zlib.compressobj(_LEVEL, zdict=self.zdict) if self.zdict else zlib.compressobj(_LEVEL)
+        data = packer.compress(lines.encode("utf-8")) + packer.flush()
+        self.blocks.write(data)
+        self.offsets.append(self.offsets[-1] + len(data))
+        self.block = []
+
+    def close(self) -> None:
+        if self.zdict is None:
+            self._start()
+        self._flush()
+        self.out.write(_HEAD.pack(self.count, len(self.zdict)))
+        self.out.write(self.zdict)
+        self.out.write(struct.pack(f"<{len(self.offsets)}Q", *self.offsets))
+        self.blocks.seek(0)
+        shutil.copyfileobj(self.blocks, self.out)
+        self.blocks.close()
+
+
+def write(out, records, zdict: bytes | None = None) -> None:
     """Write ``records`` to the binary file ``out``."""
-    if zdict is None:
-        zdict = sample_zdict([r.get("c", "") for r in records])
-    blocks = []
-    for start in range(0, len(records), PER_BLOCK):
-        lines = "\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":"))
-                          for r in records[start : start + PER_BLOCK])
-        packer = zlib.compressobj(_LEVEL, zdict=zdict) if zdict else zlib.compressobj(_LEVEL)
-        blocks.append(packer.compress(lines.encode("utf-8")) + packer.flush())
-    out.write(_HEAD.pack(len(records), len(zdict)))
-    out.write(zdict)
-    offsets, at = [], 0
-    for block in blocks:
-        offsets.append(at)
-        at += len(block)
-    offsets.append(at)
-    out.write(struct.pack(f"<{len(offsets)}Q", *offsets))
-    for block in blocks:
-        out.write(block)
+    writer = Writer(out, zdict)
+    for record in records:
+        writer.add(record)
+    writer.close()
 
 
 class Reader:
