@@ -76,3 +76,55 @@ def evaluate_module():
 
 def erqi_command() -> str:
     return str(Path(sys.executable).parent / "erqi-search")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (Linux /proc)."""
+    out, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+            except OSError:
+                pass
+    return out
+
+
+def pss_mib(pid: int) -> float:
+    """Proportional set size of one process in MiB: pages shared with other
+    processes (forked workers and their parent) count once in the sum."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class MemorySampler:
+    """Samples the memory of this process and its children while a build runs:
+    the peak of the summed PSS of the whole tree, and the peak RSS of any one."""
+
+    def __init__(self, every: float = 0.25):
+        import threading
+
+        self.every = every
+        self.peak_pss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_pss = max(self.peak_pss, sum(pss_mib(p) for p in process_tree(os.getpid())))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "MemorySampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import CORPORA, dir_size, machine, peak_rss_mb, text_size  # noqa: E402
+from bench._common import CORPORA, MemorySampler, dir_size, machine, peak_rss_mb, text_size  # noqa: E402
 
 
 def jieba_throughput(sources, megabytes: float) -> tuple[float, int]:
@@ -60,7 +60,8 @@ def main() -> int:
     path = Path(args.index) if args.index else Path(tempfile.mkdtemp(prefix="erqi-build-")) / "ix"
     skipped = []
     start = time.perf_counter()
-    report = build_index(sources, path, jobs=args.jobs, warn=skipped.append)
+    with MemorySampler() as memory:
+        report = build_index(sources, path, jobs=args.jobs, warn=skipped.append)
     seconds = time.perf_counter() - start
     own_rss, worker_rss = peak_rss_mb()
     index_bytes, text_bytes = dir_size(path), text_size(sources)
@@ -75,8 +76,10 @@ def main() -> int:
         ("build throughput", f"{report.characters / seconds:,.0f} chars/s, {report.passages / seconds:,.0f} passages/s"),
         ("raw jieba.cut_for_search, 1 core", f"{jieba_cps:,.0f} chars/s (on {sample:,} characters)"),
         ("build ÷ raw jieba", f"{report.characters / seconds / jieba_cps:.2f}  (goal >= 0.8)"),
-        ("peak RSS", f"{own_rss:.0f} MiB writer, {worker_rss:.0f} MiB largest worker  (goal <= 1024)"),
+        ("peak memory, whole process tree", f"{memory.peak_pss:.0f} MiB PSS (sampled every 0.25 s; goal <= 1024)"),
+        ("peak RSS per process", f"{own_rss:.0f} MiB parent, {worker_rss:.0f} MiB largest worker"),
         ("index size", f"{index_bytes / 1e6:.1f} MB = {index_bytes / text_bytes:.2f} x text  (goal <= 2.5)"),
+        ("segments", f"{report.segments}"),
     ]
     for label, value in rows:
         print(f"  {label:<34} {value}")

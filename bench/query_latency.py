@@ -43,8 +43,8 @@ def fts5_runner(index):
 
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE p USING fts5(body, year UNINDEXED, tokenize='unicode61')")
-    rows = ((" ".join(t.text for t in tokenize(s["content"], index.segmenter, stop=False)), s.get("year"))
-            for s in index._searcher().all_stored_fields())
+    rows = ((" ".join(t.text for t in tokenize(p.text, index.segmenter, stop=False)), p.year)
+            for p in index.all_passages())
     db.executemany("INSERT INTO p(body, year) VALUES (?, ?)", rows)
     db.commit()
 

@@ -358,6 +358,22 @@ def inspect(paths, fmt):
                + (f", {skipped} files skipped" if skipped else ""), err=True)
 
 
+# ------------------------------------------------------------------- serve
+
+@main.command()
+@_index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+def serve(index_path, host, port):
+    """A local search page over the index, with a JSON API under /api/."""
+    from .web import serve as run_server
+
+    path, _ = _resolve(index_path)
+    _open(index_path).close()  # the default index builds itself; a missing one is the usual error
+    run_server(path, host=host, port=port, say=lambda message: click.echo(message, err=True))
+
+
 # -------------------------------------------------------------- dictionary
 
 @main.group()

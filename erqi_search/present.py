@@ -56,8 +56,9 @@ def _cut_points(text: str) -> list[int]:
 def snippet_window(text: str, spans: list[tuple[int, int]], norm: str | None = None) -> tuple[int, int]:
     """The best window of about SNIPPET_MIN-SNIPPET_MAX characters: the one
     covering the most distinct matched terms, then the most matches, cut at
-    sentence or clause boundaries where possible. ``norm`` is the
-    normalised text, when the caller has it.
+    sentence or clause boundaries where possible. Windows start at the text's
+    start or at the boundary before a match. ``norm`` is the normalised
+    text, when the caller has it.
 
     >>> snippet_window("甲。" * 10, [(4, 5)])
     (0, 20)
@@ -66,13 +67,13 @@ def snippet_window(text: str, spans: list[tuple[int, int]], norm: str | None = N
         return 0, len(text)
     points = _cut_points(text)
     norm = normalize(text)[0] if norm is None else norm
+    starts = sorted({0} | {points[max(0, bisect_right(points, s) - 1)] for s, _ in spans})
     span_starts = [s for s, _ in spans]
     best, best_key = (0, min(len(text), SNIPPET_MAX)), None
-    for start in points[:-1] or [0]:
+    for start in starts:
         i = bisect_right(points, start + SNIPPET_MAX) - 1
         end = points[i] if points[i] - start >= SNIPPET_MIN else min(len(text), start + SNIPPET_MAX)
-        inside = [spans[j] for j in range(bisect_left(span_starts, start), len(spans))
-                  if spans[j][0] < end and spans[j][1] <= end]
+        inside = [(s, e) for s, e in spans[bisect_left(span_starts, start) : bisect_left(span_starts, end)] if e <= end]
         key = (len({norm[s:e] for s, e in inside}), len(inside), -start)
         if best_key is None or key > best_key:
             best, best_key = (start, end), key

@@ -51,12 +51,14 @@ def _t2s() -> dict[int, str]:
 
 
 _TABLE: dict[int, str] = {}  # character -> its normalised form, filled as characters are met
+_KNOWN: set[str] = set()  # the characters in _TABLE
 _ODD: set[str] = set()  # characters whose normalised form is not exactly one character
 
 
 def _normal_char(ch: str) -> str:
     out = unicodedata.normalize("NFKC", ch).lower().translate(_t2s())
     _TABLE[ord(ch)] = out
+    _KNOWN.add(ch)
     if len(out) != 1:
         _ODD.add(ch)
     return out
@@ -72,9 +74,8 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     ('5m2', [0, 1, 1])
     """
     chars = set(text)
-    for ch in chars:
-        if ord(ch) not in _TABLE:
-            _normal_char(ch)
+    for ch in chars - _KNOWN:
+        _normal_char(ch)
     norm = text.translate(_TABLE)
     odd = chars & _ODD
     if not odd:

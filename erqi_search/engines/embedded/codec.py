@@ -193,7 +193,7 @@ class PackedPerDocReader(PerDocumentReader):
 
     def stored_fields(self, docnum):
         record = self.seg.stored.get(docnum)
-        report = self.seg.reports.get(int(self.seg.report[docnum]))
+        report = self.seg.report_record(int(self.seg.report[docnum]))
         return {
             "doc_id": report["d"], "passage_id": f"{report['d']}#{record['o']:03d}", "ordinal": record["o"],
             "title": report["t"], "year": report["y"], "date": report["dt"], "region": report["r"],

@@ -193,7 +193,55 @@ def decode(buf, n: int, offset: int = 0, positional: bool = False):
     return _decode(buf, n, offset, positional)[:-1]
 
 
+def _bits(buf, offset: int, n: int, count: int) -> tuple[list[int], int]:
+    """``count`` bit planes of ``n`` values (as :func:`_planes` wrote them), in plain Python."""
+    width = (n + 7) // 8
+    values = [0] * n
+    for j in range(count):
+        plane = buf[offset : offset + width]
+        offset += width
+        for i in range(n):
+            if plane[i >> 3] >> (7 - (i & 7)) & 1:
+                values[i] |= 1 << j
+    return values, offset
+
+
+def _decode_small(buf, n: int, offset: int, positional: bool):
+    """:func:`_decode` for a short run, in plain Python (numpy's per-call cost
+    would be most of the time)."""
+    header = buf[offset]
+    code, freq_planes, high_planes = header & 3, (header >> 2) & 15, header >> 6
+    first, offset = read_varint(buf, offset + 1)
+    if code == 3:
+        count, offset = read_varint(buf, offset)
+        gaps = list(buf[offset : offset + n - 1])
+        offset += n - 1
+        where = struct.unpack_from(f"<{count}I", buf, offset)
+        wide = struct.unpack_from(f"<{count}I", buf, offset + 4 * count)
+        for i, g in zip(where, wide):
+            gaps[i] = g
+        offset += 8 * count
+    else:
+        gaps = struct.unpack_from(f"<{n - 1}{'BHI'[code]}", buf, offset)
+        offset += (n - 1) * (1, 2, 4)[code]
+    docs = [first]
+    for g in gaps:
+        docs.append(docs[-1] + g)
+    freqs, offset = _bits(buf, offset, n, freq_planes)
+    freqs = [f + 1 for f in freqs]
+    out = [np.array(docs, np.int32), np.array(freqs, np.uint16)]
+    if positional:
+        total = sum(freqs)
+        low = list(buf[offset : offset + total])
+        offset += total
+        high, offset = _bits(buf, offset, total, high_planes)
+        out.append(np.array([h << 8 | v for h, v in zip(high, low)], np.uint16))
+    return (*out, offset)
+
+
 def _decode(buf, n: int, offset: int, positional: bool):
+    if n <= SMALL:
+        return _decode_small(buf, n, offset, positional)
     header = buf[offset]
     code, freq_planes, high_planes = header & 3, (header >> 2) & 15, header >> 6
     first, offset = read_varint(buf, offset + 1)

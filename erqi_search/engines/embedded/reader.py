@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,40 @@ from .postings import entry_parts
 from .segment import SegmentReader
 
 SEGMENTS = "segments.json"
+#: Decoded posting lists are kept (least recently used out first) up to this
+#: many bytes: the words of a session's queries recur. 0 turns the cache off.
+POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
+
+
+class _ArrayCache:
+    """A thread-safe LRU of array tuples, bounded by their total size in bytes."""
+
+    def __init__(self, limit: int):
+        self.limit, self.size = limit, 0
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key, value) -> None:
+        size = sum(a.nbytes for a in value) + 64
+        if size > self.limit // 8:
+            return
+        for array in value:
+            array.flags.writeable = False  # shared between queries: nobody may change them
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.size += size
+            while self.size > self.limit:
+                _, old = self.items.popitem(last=False)
+                self.size -= sum(a.nbytes for a in old) + 64
 
 
 def read_segments(gen: Path) -> dict:
@@ -50,6 +85,7 @@ class GenerationReader:
         self.doc_count = self.doc_count_all - len(self.deleted)
         self._cache: dict = {}
         self._lock = threading.Lock()
+        self._postings = _ArrayCache(POSTINGS_CACHE_BYTES) if POSTINGS_CACHE_BYTES else None
 
     # -- statistics
 
@@ -95,7 +131,17 @@ class GenerationReader:
 
     def postings(self, field: str, term: str, positional: bool = False):
         """``(docs, freqs[, positions])`` of a term over all segments, global
-        document numbers, deleted documents included (see :meth:`live_df`)."""
+        document numbers, deleted documents included (see :meth:`live_df`);
+        ``None`` when no segment holds the term. Read-only arrays."""
+        key = (field, term, positional)
+        found = self._postings.get(key) if self._postings else None
+        if found is None:
+            found = self._read_postings(field, term, positional)
+            if self._postings is not None:
+                self._postings.put(key, found or ())
+        return found or None
+
+    def _read_postings(self, field: str, term: str, positional: bool):
         parts = []
         for seg, start in zip(self.segments, self.starts):
             found = seg.lookup(field, term)
@@ -148,7 +194,7 @@ class GenerationReader:
         """The stored passage with global number ``doc``."""
         seg, local = self.locate(doc)
         record = seg.stored.get(local)
-        report = seg.reports.get(int(seg.report[local]))
+        report = seg.report_record(int(seg.report[local]))
         return Passage(
             doc_id=report["d"], passage_id=f"{report['d']}#{record['o']:03d}", ordinal=record["o"],
             title=report["t"], year=report["y"], date=report["dt"], region=report["r"], source=report["s"],

@@ -294,9 +294,17 @@ class SegmentReader:
         self.region = np.frombuffer(columns, "<u2", n, 10 * n)
         self.stored = stored.Reader(_map(base.with_suffix(".sto")))
         self.reports = stored.Reader(_map(base.with_suffix(".rep")))
+        self._report_cache: dict[int, dict] = {}
         self._tab_file = base.with_suffix(".tab")
         self._tables = None
         self._tab_handle = open(self._tab_file, "rb")  # readable after deletion
+
+    def report_record(self, r: int) -> dict:
+        """The stored record of report ``r`` (kept once read: reports are few)."""
+        found = self._report_cache.get(r)
+        if found is None:
+            found = self._report_cache[r] = self.reports.get(r)
+        return found
 
     def tables(self) -> dict[str, list[str]]:
         """The strings of the code columns: ``{"top": [...], "region": [...]}`` (code 1 is index 0)."""

@@ -23,10 +23,12 @@ import threading
 import zlib
 from collections import OrderedDict
 
-PER_BLOCK = 16
+#: Records a block: fewer make a fetch cheaper and the file bigger (measured
+#: on gov_reports: 16 a block 0.40 of the text, 4 a block 0.45, one 0.47).
+PER_BLOCK = 4
 #: The preset dictionary is cut to this many bytes (zlib's window).
 ZDICT_BYTES = 32 * 1024
-_HEAD = struct.Struct("<II")  # records, zdict length
+_HEAD = struct.Struct("<III")  # records, zdict length, records a block
 _LEVEL = 6
 
 
@@ -93,7 +95,7 @@ class Writer:
         if self.zdict is None:
             self._start()
         self._flush()
-        self.out.write(_HEAD.pack(self.count, len(self.zdict)))
+        self.out.write(_HEAD.pack(self.count, len(self.zdict), PER_BLOCK))
         self.out.write(self.zdict)
         self.out.write(struct.pack(f"<{len(self.offsets)}Q", *self.offsets))
         self.blocks.seek(0)
@@ -117,9 +119,9 @@ class Reader:
 
     def __init__(self, buf):
         self.buf = buf
-        self.count, zlength = _HEAD.unpack_from(buf, 0)
+        self.count, zlength, self.per_block = _HEAD.unpack_from(buf, 0)
         self.zdict = bytes(buf[_HEAD.size : _HEAD.size + zlength])
-        blocks = (self.count + PER_BLOCK - 1) // PER_BLOCK
+        blocks = (self.count + self.per_block - 1) // self.per_block
         at = _HEAD.size + zlength
         self.offsets = struct.unpack_from(f"<{blocks + 1}Q", buf, at)
         self.data_at = at + 8 * (blocks + 1)
@@ -147,9 +149,9 @@ class Reader:
 
     def get(self, i: int) -> dict:
         """Record ``i`` (0-based)."""
-        return json.loads(self._lines(i // PER_BLOCK)[i % PER_BLOCK])
+        return json.loads(self._lines(i // self.per_block)[i % self.per_block])
 
     def __iter__(self):
-        for block in range((self.count + PER_BLOCK - 1) // PER_BLOCK):
+        for block in range((self.count + self.per_block - 1) // self.per_block):
             for line in self._lines(block):
                 yield json.loads(line)
