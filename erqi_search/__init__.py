@@ -57,6 +57,7 @@ __all__ = [
     "Comparison",
     "TermChange",
     "KeywordCount",
+    "Alias",
     "cut_passages",
 ]
 
@@ -78,6 +79,7 @@ _LAZY = {
     "Comparison": "model",
     "TermChange": "model",
     "KeywordCount": "model",
+    "Alias": "model",
     "cut_passages": "passages",
 }
 

@@ -157,14 +157,20 @@ def main():
 @click.option("--section", "-s", default=None, help="Only passages under headings with these words.")
 @click.option("--format", "-f", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--facets", is_flag=True, help="Count hits by year and top-level section.")
+@click.option("--region", "-r", default=None, help="Only passages of reports of this region.")
+@click.option("--no-synonyms", is_flag=True, help="Do not expand terms with their synonyms and variants.")
+@click.option("--no-aliases", is_flag=True, help="Do not expand terms with their mined and curated aliases.")
+@click.option("--explain", is_flag=True, help="Say which terms, synonyms and aliases each hit matched, and where.")
 @click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR, or when stdout is not a terminal).")
-def search(query, index_path, limit, page, year, section, fmt, facets, no_color):
+def search(query, index_path, limit, page, year, section, fmt, facets, region, no_synonyms, no_aliases, explain,
+           no_color):
     """Search passages for QUERY (see docs/query-syntax.md)."""
     from .present import render_html, render_json, render_text
 
     started = time.monotonic()
     with _open(index_path) as index:
-        results = index.search(query, year=year, section=section, limit=limit, page=page, facets=facets)
+        results = index.search(query, year=year, section=section, region=region, limit=limit, page=page,
+                               facets=facets, synonyms=not no_synonyms, aliases=not no_aliases, explain=explain)
     if fmt == "json":
         click.echo(render_json(results))
     elif fmt == "html":
@@ -172,8 +178,9 @@ def search(query, index_path, limit, page, year, section, fmt, facets, no_color)
     elif results.hits or results.facets:
         color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
         click.echo(render_text(results, color=color))
-    if results.hint:
-        click.echo(results.hint, err=True)
+    for line in [results.hint, *results.notes]:
+        if line:
+            click.echo(line, err=True)
     found = "no results" if not results.total else f"{results.total} result{'s' if results.total > 1 else ''}"
     click.echo(f"{found}, page {results.page}, {len(results.hits)} shown ({time.monotonic() - started:.3f}s)",
                err=True)
@@ -418,6 +425,31 @@ def keywords(index_path, year, limit, fmt):
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
         return
     click.echo(render_table(["passages", "term", "kind"], [[str(r.passages), r.term, r.kind] for r in rows], {0}))
+
+
+# ----------------------------------------------------------------- aliases
+
+@main.command()
+@_index_option
+@click.option("--curated", is_flag=True, help="List the curated aliases too.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def aliases(index_path, curated, fmt):
+    """The aliases a search expands: pairs the index's reports define
+    (RCEP for 区域全面经济伙伴关系协定), with how often and a sample sentence."""
+    from .present import render_table
+
+    with _open(index_path) as index:
+        rows = index.alias_table(curated=curated)
+    if fmt == "json":
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    table = [[r.alias, r.full, r.source, str(r.reports) if r.source == "mined" else ""] for r in rows]
+    if table:
+        click.echo(render_table(["alias", "full form", "source", "reports"], table, {3}))
+    for r in rows:
+        if r.sample:
+            click.echo(f"  {r.alias}: {r.sample}")
+    click.echo(f"{len(rows)} aliases", err=True)
 
 
 # ----------------------------------------------------- figures and trends

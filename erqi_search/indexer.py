@@ -150,12 +150,17 @@ def _init_worker(progress_queue) -> None:
     _PROGRESS = progress_queue.put
 
 
-def _analyze_file(item, writer, figures_out) -> dict:
-    """Read, cut and analyse one file into ``writer``; any failure skips the
-    file with its reason. Returns the file's record for ``sources.json``."""
+#: The side files a write fills beside the engine's postings, report by report.
+SIDE_FILES = (store.FIGURES, store.ALIAS_CANDIDATES)
+
+
+def _analyze_file(item, writer, sides: dict) -> dict:
+    """Read, cut and analyse one file into ``writer`` and its figures and alias
+    candidates into ``sides``; any failure skips the file with its reason.
+    Returns the file's record for ``sources.json``."""
+    from .aliases import candidates
     from .analysis import analyze_passages
     from .figures import extract_figures
-    from .store import FiguresFile
 
     path, meta, doc_id = item
     try:
@@ -173,7 +178,10 @@ def _analyze_file(item, writer, figures_out) -> dict:
             p = a.passage
             for f in extract_figures(p.text, year=p.year, passage_id=p.passage_id, doc_id=doc_id,
                                      context=p.title):
-                FiguresFile.write_one(figures_out, {**f.as_dict(), "region": report.region})
+                store.ReportLines.write_one(sides[store.FIGURES], {**f.as_dict(), "region": report.region})
+            for alias, full, sentence in candidates(p.text):
+                store.ReportLines.write_one(sides[store.ALIAS_CANDIDATES],
+                                            {"doc_id": doc_id, "alias": alias, "full": full, "sentence": sentence})
     except UnreadableReport as err:
         return {**record, "sha256": _sha_or_dash(path), "skipped": err.reason}
     except Exception as err:  # noqa: BLE001 - one bad file must not stop a build
@@ -185,13 +193,17 @@ def _analyze_file(item, writer, figures_out) -> dict:
 
 def _run_partition(task) -> tuple[list[dict], list]:
     """A worker's whole range: its files' records and what its writer wrote."""
-    index, items, writer, figures_file = task
+    index, items, writer, side_files = task
     records = []
-    with open(figures_file, "w", encoding="utf-8") as figures_out:
+    sides = {name: open(side_files[name], "w", encoding="utf-8") for name in SIDE_FILES}
+    try:
         for item in items:
-            record = _analyze_file(item, writer, figures_out)
+            record = _analyze_file(item, writer, sides)
             records.append(record)
             _PROGRESS((1, record["passages"], record.get("characters", 0)))
+    finally:
+        for handle in sides.values():
+            handle.close()
     return records, writer.finish()
 
 
@@ -220,7 +232,8 @@ def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, report: Bu
     """Run the partitions (in worker processes when ``jobs > 1``); return the
     file records in file order, what each partition wrote, and the figure files."""
     parts = _partitions(items, jobs)
-    tasks = [(i, part, writer.partition(i), gen / f".figures-{i}.jsonl") for i, part in enumerate(parts)]
+    tasks = [(i, part, writer.partition(i), {name: gen / f".{name}-{i}" for name in SIDE_FILES})
+             for i, part in enumerate(parts)]
     started, done = time.monotonic(), [0, 0, 0]
 
     def tick(step) -> None:
@@ -262,15 +275,25 @@ def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, report: Bu
     return records, written, [t[3] for t in tasks]
 
 
-def _collect_figures(gen: Path, parts: list[Path], old_gen: Path | None = None, deleted: set[str] = frozenset()):
-    figures = store.FiguresFile(gen)
-    with figures.writer() as out:
-        if old_gen is not None:
-            figures.copy_kept(out, old_gen, set(deleted))
-        for part in parts:
-            with open(part, encoding="utf-8") as source:
-                shutil.copyfileobj(source, out)
-            part.unlink()
+def _collect_sides(gen: Path, parts: list[dict], old_gen: Path | None = None,
+                   deleted: set[str] = frozenset()) -> dict:
+    """Join the partitions' side files (and an update's kept lines) in the
+    generation; mine the aliases; return the manifest's ``aliases_hash``."""
+    from .aliases import alias_classes, mine
+
+    for name in SIDE_FILES:
+        lines = store.ReportLines(gen, name)
+        with lines.writer() as out:
+            if old_gen is not None:
+                lines.copy_kept(out, old_gen, set(deleted))
+            for part in parts:
+                with open(part[name], encoding="utf-8") as source:
+                    shutil.copyfileobj(source, out)
+                part[name].unlink()
+    with store.ReportLines(gen, store.ALIAS_CANDIDATES).open() as handle:
+        found = [(r["doc_id"], r["alias"], r["full"], r["sentence"]) for r in store.read_lines(handle)]
+    mined = mine(found)
+    return {"aliases_hash": store.write_aliases(gen, mined, alias_classes(mined))}
 
 
 # -------------------------------------------------------------------- writes
@@ -352,7 +375,7 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
         gen = store.new_generation(path, previous)
         try:
             writer = engine_writer(engine, gen, None, previous)
-            records, written, figure_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, report)
+            records, written, side_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, report)
             files = {}
             for item, record in zip(items, records):
                 if "skipped" in record:
@@ -363,8 +386,7 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
             report.characters = sum(r.get("characters", 0) for r in records)
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
-            _collect_figures(gen, figure_parts)
-            extra = _write_query_dictionary(gen)
+            extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen)}
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
@@ -421,7 +443,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             deletes = {recorded[p]["doc_id"] for p in removed} | {recorded[i[0]]["doc_id"] for i in changed}
             writer.delete(deletes)
             work = changed + added
-            records, written, figure_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, report)
+            records, written, side_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, report)
             files = {p: f for p, f in recorded.items() if p in scanned}
             for item, record in zip(work, records):
                 if "skipped" in record:
@@ -430,7 +452,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             report.characters = sum(r.get("characters", 0) for r in records)
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
-            _collect_figures(gen, figure_parts, old, deletes)
+            extra = _collect_sides(gen, side_parts, old, deletes)
             os.link(old / store.QUERY_DICT, gen / store.QUERY_DICT)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
@@ -440,7 +462,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
         report.changed = [i[2] for i in changed if i[0] in indexed]
         # a changed file that can no longer be read has lost its passages
         report.removed += [i[2] for i in changed if i[0] not in indexed and "skipped" not in recorded[i[0]]]
-        extra = {"query_dictionary_total": manifest["query_dictionary_total"]}
+        extra["query_dictionary_total"] = manifest["query_dictionary_total"]
         _publish(path, gen, engine, sources, files, report, started, manifest, extra)
     return report
 

@@ -322,6 +322,20 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """An alias and its full form: ``source`` is ``mined`` (defined in the
+    corpus: ``reports`` defining it, ``count`` definitions, a ``sample``
+    sentence) or ``curated`` (the shipped table)."""
+
+    alias: str
+    full: str
+    source: str
+    reports: int = 0
+    count: int = 0
+    sample: str = ""
+
+
+@dataclass(frozen=True)
 class KeywordCount:
     """A term with the number of passages carrying it; ``kind`` is ``"关键词"``
     for the reports' own keywords, ``"extracted"`` for TF-IDF terms."""

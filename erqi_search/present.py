@@ -173,6 +173,7 @@ def hit_to_dict(hit) -> dict:
         "snippet": hit.snippet,
         "highlights": [list(h) for h in hit.highlights],
         "score": round(hit.score, 4),
+        **({"explain": list(hit.matched)} if hit.matched else {}),
     }
 
 
@@ -218,7 +219,10 @@ def render_text(results, color: bool = False) -> str:
             body = _marked(hit.snippet, hit.snippet_highlights, BOLD_RED, RESET)
         else:
             body = _marked(hit.snippet, hit.snippet_highlights, "[", "]")
-        blocks.append("\n".join(x for x in (head, "   " + path if path else "", "   " + body) if x))
+        why = "   matched: " + "; ".join(
+            f"{m['form']} [{m['origin']} ×{m['weight']:g}: {', '.join(m['fields'])}]" for m in hit.matched
+        ) if hit.matched else ""
+        blocks.append("\n".join(x for x in (head, "   " + path if path else "", "   " + body, why) if x))
     if results.facets is not None:
         blocks.append(render_facets(results.facets))
     return "\n\n".join(blocks)

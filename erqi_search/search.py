@@ -45,15 +45,15 @@ class Index:
 
         self.path = Path(path)
         self.manifest = store.read_manifest(self.path)
-        gen = store.check_generation(self.path, self.manifest)
+        gen = self.engine_gen = store.check_generation(self.path, self.manifest)
         url = engine or (None if self.manifest.get("engine") in (None, "embedded") else self.manifest["engine"])
         try:
             with open(gen / store.QUERY_DICT, "rb") as handle:
                 query_dict = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             self.segmenter = stored_segmenter(query_dict, self.manifest["query_dictionary_total"])
             self.engine = open_engine(url, gen, self.manifest)
-            self._figures = store.FiguresFile(gen).open()
-            self.aliases = store.read_aliases(gen)
+            self._figures = store.ReportLines(gen, store.FIGURES).open()
+            self.aliases = store.read_aliases(gen, self.manifest)
         except ErqiSearchError:
             raise
         except DAMAGE:
@@ -125,7 +125,8 @@ class Index:
 
     def search(self, query: str, *, year: int | None = None, years: tuple[int | None, int | None] | None = None,
                section: str | None = None, region: str | None = None, limit: int = 10, page: int = 1,
-               facets: bool = False, synonyms: bool = True, aliases: bool = True) -> SearchResults:
+               facets: bool = False, synonyms: bool = True, aliases: bool = True,
+               explain: bool = False) -> SearchResults:
         """Search passages. ``year``, ``years`` (an inclusive range, ``None``
         for an open end), ``section`` and ``region`` filter like ``year:``,
         ``year:[A TO B]``, ``section:`` and ``region:`` in the query; ``page``
@@ -147,10 +148,11 @@ class Index:
             outcome = self.engine.search(plan, need, facets)
             ids = outcome.docs[need - limit : need]
             passages = self.engine.passages(ids)
+            matched = self.engine.explain(plan, ids) if explain else [()] * len(ids)
         hits = []
-        for passage, score in zip(passages, outcome.scores[need - limit : need]):
+        for passage, score, why in zip(passages, outcome.scores[need - limit : need], matched):
             spans, snippet, inner = highlighted(passage.text, plan.highlights)
-            hits.append(Hit(passage, score, snippet, tuple(spans), tuple(inner)))
+            hits.append(Hit(passage, score, snippet, tuple(spans), tuple(inner), tuple(why)))
         return SearchResults(query, outcome.total, page, hits, outcome.facets, "", limit, outcome.total_all_terms,
                              list(plan.notes), getattr(outcome, "partial", False))
 
@@ -201,6 +203,21 @@ class Index:
         ranked = sorted(counts.items(), key=lambda kv: (kv[0][1] != "关键词", -kv[1], kv[0][0]))
         return [KeywordCount(term, n, kind) for (term, kind), n in ranked[:limit]]
 
+    def alias_table(self, curated: bool = False) -> list:
+        """The aliases this index uses: the pairs mined from its reports (with
+        counts and a sample sentence) and, when asked, the curated ones."""
+        import json
+
+        from .aliases import curated as curated_pairs
+        from .model import Alias
+
+        with self._reading():
+            data = json.loads((self.engine_gen / store.ALIASES).read_text(encoding="utf-8"))
+        out = [Alias(p["alias"], p["full"], "mined", p["reports"], p["count"], p["sample"]) for p in data["mined"]]
+        if curated:
+            out += [Alias(a, f, "curated") for a, f, _ in curated_pairs()]
+        return out
+
     # -- figures and trends
 
     def figures(self, indicator: str, *, year: int | None = None, kind: str | None = None,
@@ -220,7 +237,7 @@ class Index:
         forms = [key] + list(synonym_classes().get(key, ()))
         year = None if year is None else _year(year)
         with self._reading():
-            records = store.read_figures(self._figures)
+            records = store.read_lines(self._figures)
         found = [Figure(**r) for r in records if matches(r["indicator"], forms)
                  and (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
                  and (region is None or normalize_text(r.get("region") or "") == normalize_text(region))]

@@ -16,6 +16,7 @@ the generation (``sources.json``).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 SOURCES_FILE = "sources.json"
 FIGURES = "figures.jsonl.gz"
+ALIAS_CANDIDATES = "alias_candidates.jsonl.gz"
 QUERY_DICT = "query_dict.lex"
 ALIASES = "aliases.json"
 BOILERPLATE = "boilerplate.json"
@@ -263,36 +265,49 @@ def _alive(pid: int) -> bool:
 
 # ------------------------------------------------------------ shared files
 
-def read_aliases(gen: Path) -> dict[str, tuple[str, ...]]:
+def read_aliases(gen: Path, manifest: dict) -> dict[str, tuple[str, ...]]:
     """The aliases stored with a generation: normalised term -> its aliases
-    (both directions), mined from the corpus and curated (see :mod:`erqi_search.aliases`)."""
+    (mined from the corpus and curated, :mod:`erqi_search.aliases`). The
+    table is part of the analysis: one that differs from what the manifest
+    recorded is refused like another analyzer."""
     file = Path(gen) / ALIASES
-    if not file.is_file():
+    data = file.read_bytes() if file.is_file() else b""
+    if hashlib.sha256(data).hexdigest()[:16] != manifest.get("aliases_hash"):
+        raise IndexVersionMismatch(
+            f"the aliases of the index at {Path(gen).parent} differ from those it was built with; "
+            f"rebuild with: {command_hint(Path(gen).parent, 'rebuild')}")
+    if not data:
         return {}
-    data = json.loads(file.read_text(encoding="utf-8"))
-    return {term: tuple(others) for term, others in data.get("classes", {}).items()}
+    return {term: tuple(others) for term, others in json.loads(data).get("classes", {}).items()}
 
 
-class FiguresFile:
-    """``figures.jsonl.gz``: one JSON object per figure. The store owns it: the
-    indexer appends while it writes, an update carries the kept reports'
-    figures over, and :meth:`read` gives them back. The file is held open, so
-    an open index keeps its figures even after later writes delete its
-    generation."""
+def write_aliases(gen: Path, mined: list[dict], classes: dict) -> str:
+    """Store the mined pairs and the alias classes; return the hash the manifest records."""
+    data = json.dumps({"mined": mined, "classes": classes}, ensure_ascii=False, indent=1).encode("utf-8")
+    (Path(gen) / ALIASES).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()[:16]
 
-    def __init__(self, gen: Path):
-        self.file = Path(gen) / FIGURES
+
+class ReportLines:
+    """A gzip file of JSON lines, one per figure or alias candidate, each
+    carrying its report's ``doc_id``. The store owns these files: a write
+    appends the lines of the reports it reads, an update carries over the
+    lines of the reports it keeps, and readers hold the file open, so an open
+    index keeps them even after later writes delete its generation."""
+
+    def __init__(self, gen: Path, name: str):
+        self.file = Path(gen) / name
 
     def writer(self):
         return gzip.open(self.file, "wt", encoding="utf-8", compresslevel=6)
 
     @staticmethod
-    def write_one(handle, figure: dict) -> None:
-        handle.write(json.dumps(figure, ensure_ascii=False, separators=(",", ":")) + "\n")
+    def write_one(handle, record: dict) -> None:
+        handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     def copy_kept(self, handle, old_gen: Path, deleted_docs: set[str]) -> None:
-        """Carry the figures of reports an update keeps from ``old_gen``."""
-        old = Path(old_gen) / FIGURES
+        """Carry the lines of the reports an update keeps from ``old_gen``."""
+        old = Path(old_gen) / self.file.name
         if not old.is_file():
             return
         with gzip.open(old, "rt", encoding="utf-8") as source:
@@ -301,12 +316,12 @@ class FiguresFile:
                     handle.write(line)
 
     def open(self):
-        """A handle to keep; :func:`read_figures` reads from it."""
+        """A handle to keep; :func:`read_lines` reads from it."""
         return open(self.file, "rb")
 
 
-def read_figures(handle) -> list[dict]:
-    """Every figure from a handle of :meth:`FiguresFile.open` (thread-safe: positional reads)."""
+def read_lines(handle) -> list[dict]:
+    """Every record from a handle of :meth:`ReportLines.open` (thread-safe: positional reads)."""
     size = os.fstat(handle.fileno()).st_size
     data = gzip.decompress(os.pread(handle.fileno(), size, 0)) if size else b""
     return [json.loads(line) for line in data.decode("utf-8").splitlines()]

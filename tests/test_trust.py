@@ -157,3 +157,104 @@ def test_figures_survive_two_later_writes(seeded):
             update_index(ix, jobs=1)
         assert index.figures("GDP") == before and before
     assert isinstance(IndexClosed("x"), ErqiSearchError)
+
+
+# ------------------------------------------------------- bounded time and memory
+
+PEAK = "import resource, sys; print(resource.getrusage(resource.RUSAGE_{}).ru_maxrss // 1024, file=sys.stderr)"
+
+
+def run_measured(code: str, cwd) -> tuple[float, int]:
+    """Run Python ``code`` in a fresh process: wall seconds and peak RSS in MiB."""
+    import time
+
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code + "\n" + PEAK.format("SELF")], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return time.monotonic() - started, int(proc.stderr.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def single_line_file(tmp_path_factory) -> Path:
+    """A 5 MB report without one line break (real sentences, repeated)."""
+    text = "".join(p.read_text(encoding="utf-8").replace("\n", "") for p in sorted(SEEDS.iterdir()))
+    data = (text * (5_000_000 // len(text.encode()) + 1)).encode()[:5_000_000].decode("utf-8", "ignore")
+    folder = tmp_path_factory.mktemp("oneline")
+    (folder / "one line.txt").write_text(data, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_five_megabyte_line_costs_linear_time_and_memory(single_line_file, tmp_path):
+    """0.1 took 2.5 GB for 1 MB in inspect (the whole line was every passage's
+    title). Now the title is capped and the line is cut like a long paragraph:
+    memory is a base (the dictionary) plus a small multiple of the file."""
+    inspect_code = (f"import sys; sys.argv = ['erqi-search', 'inspect', {str(single_line_file)!r}];\n"
+                    "from erqi_search.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass")
+    inspect_seconds, inspect_peak = run_measured(
+        f"import contextlib, os\nwith open(os.devnull, 'w') as out, contextlib.redirect_stdout(out):\n"
+        + "\n".join("    " + line for line in inspect_code.splitlines()), ROOT)
+    build_seconds, build_peak = run_measured(
+        f"from erqi_search.indexer import build_index; "
+        f"r = build_index([{str(single_line_file)!r}], {str(tmp_path / 'ix')!r}, jobs=1); assert r.passages > 4000", ROOT)
+    base_seconds, base_peak = run_measured("from erqi_search.dictionary import full_segmenter; full_segmenter()", ROOT)
+    assert inspect_peak - base_peak < 40 * 5 and build_peak - base_peak < 60 * 5, (inspect_peak, build_peak, base_peak)
+    assert inspect_seconds < 120 and build_seconds < 120
+    with open_index(tmp_path / "ix") as index:
+        hit = index.search("二七区", limit=1).hits[0]
+        assert len(hit.title) <= 100 and len(hit.text) <= 520
+
+
+def test_a_pasted_paragraph_answers_with_a_note(seed_index):
+    import time
+
+    text = "".join(p.text for p in list(seed_index.all_passages())[:12]).replace('"', "")[:2000]
+    started = time.monotonic()
+    results = seed_index.search(text, limit=10)
+    assert time.monotonic() - started < 5
+    assert results.hits and results.notes and "too many terms" in results.notes[0]
+    cli = CliRunner().invoke(main, ["search", text[:1990], "--index", str(seed_index.path)])
+    assert cli.exit_code == 0 and "too many terms" in cli.stderr
+
+
+def test_deep_nesting_is_one_line_of_error():
+    result = CliRunner().invoke(main, ["search", "(" * 250 + "大气" + ")" * 250])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "嵌套过深" in result.output
+
+
+# ------------------------------------------------------------------- fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CHUNKS = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    st.text(alphabet="二七区推进项目建设成效明显，。“”\n 　", max_size=300).map(lambda s: s.encode("gb18030")),
+    st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x00\xd8", b"\r\n", b"\n" * 50,
+                     "二七区".encode("utf-16-le"), ("很长的一行" * 2000).encode()]),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(CHUNKS, max_size=6).map(b"".join), min_size=1, max_size=5))
+def test_fuzzed_files_are_indexed_or_named_as_skipped(tmp_path_factory, contents):
+    """Random bytes, mixed encodings, byte-order marks, NULs and very long lines:
+    the build finishes (or refuses a source with nothing readable), and every
+    file is indexed or named as skipped."""
+    src = tmp_path_factory.mktemp("fuzz")
+    names = [f"f{i}.{['txt', 'md', 'html'][i % 3]}" for i in range(len(contents))]
+    for name, data in zip(names, contents):
+        (src / name).write_bytes(data)
+    warnings = []
+    try:
+        report = build_index([src], src.parent / (src.name + "-ix"), jobs=1, warn=warnings.append)
+    except SourceNotFound as err:
+        assert "holds no readable report" in str(err)
+        return
+    skipped = {Path(p).name for p in report.skipped}
+    with open_index(src.parent / (src.name + "-ix")) as index:
+        indexed = {p.doc_id for p in index.all_passages()}
+    assert all((Path(n).stem in indexed) != (n in skipped) for n in names)
+    assert len(warnings) == len(skipped)

@@ -10,6 +10,7 @@ lock, figures, the query dictionary, aliases) is the store's
 An engine (reading)::
 
     search(plan, need, facets) -> Outcome   # ids: the engine's own document ids
+    explain(plan, ids) -> per id, the forms it matched: term, form, origin, weight, fields
     passages(ids) -> list[Passage]
     find_passage(passage_id) -> Passage | None
     document(doc_id) -> list[Passage]       # a report's passages, in order

@@ -33,6 +33,11 @@ class EmbeddedEngine:
 
         return evaluate(self.reader, plan, need, facets)
 
+    def explain(self, plan: Plan, ids: list[int]) -> list[list[dict]]:
+        from .evaluate import explain
+
+        return explain(self.reader, plan, ids)
+
     def passages(self, ids: list[int]):
         return [self.reader.passage(int(i)) for i in ids]
 

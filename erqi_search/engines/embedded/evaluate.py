@@ -354,6 +354,40 @@ class Evaluator:
         return Matches(docs, np.zeros(len(docs)))
 
 
+def explain(reader, plan: Plan, docs: list[int]) -> list[list[dict]]:
+    """For each of ``docs``: the terms of ``plan`` whose forms it matches,
+    each form with its origin, weight and the fields it was found in."""
+    ev = Evaluator(reader)
+    wanted = np.array(docs, np.int32)
+    out: list[list[dict]] = [[] for _ in docs]
+    excluded = {id(t) for node in _excluded(plan.root) for t in Plan(node).terms()}
+    for term in plan.terms():
+        if id(term) in excluded:
+            continue
+        for form in term.forms:
+            if isinstance(form, YearForm):
+                where = {"year": np.isin(wanted, ev.form(form).docs)}
+            else:
+                where = {field: np.isin(wanted, ev.field_matches(field, form.text, 1.0).docs)
+                         for field in ranking.FIELD_WEIGHTS}
+                where["grams"] = np.isin(wanted, ev.sequence_matches(form.text, 1.0).docs)
+            for i in range(len(docs)):
+                fields = [name for name, hit in where.items() if hit[i]]
+                if fields:
+                    out[i].append({"term": term.label, "form": getattr(form, "text", str(getattr(form, "year", ""))),
+                                   "origin": form.origin, "weight": form.weight, "fields": fields})
+    return out
+
+
+def _excluded(node):
+    """The subtrees of ``node`` under an :class:`Exclude`."""
+    if isinstance(node, Exclude):
+        yield node.item
+    elif isinstance(node, (Soft, All, Any)):
+        for item in node.items:
+            yield from _excluded(item)
+
+
 def _optional(node) -> bool:
     return getattr(node, "optional", False)
 
