@@ -5,8 +5,8 @@ Policy text names its aliases in regular patterns: ``区域全面经济伙伴关
 （RCEP）`` (an acronym in brackets after its full name), ``（以下简称“一网通办”）``
 and ``（简称“特岗计划”）`` (a short form after the full name). :func:`candidates`
 finds them in a passage; :func:`mine` keeps a pair only when the corpus is
-consistent about it: the same alias for the same full form in at least
-:data:`MIN_REPORTS` reports, and that full form at least
+consistent about it: the same alias defined for the same full form at least
+:data:`MIN_DEFINITIONS` times, and that full form at least
 :data:`CONSISTENCY` of the time (a one-off bracket such as ``（见附件）`` or
 ``（2023）`` is never a pair). The curated table (``data/aliases_curated.tsv``,
 from CC-CEDICT, CC BY-SA 4.0) adds acronyms and the short forms of bodies,
@@ -29,9 +29,9 @@ from functools import lru_cache
 from .text import DATA, HAN, normalize_text
 
 CURATED_FILE = DATA / "aliases_curated.tsv"
-#: A pair must be defined in this many reports, and name the same full form
+#: A pair must be defined this many times, and name the same full form
 #: this share of the time the alias is defined.
-MIN_REPORTS = 2
+MIN_DEFINITIONS = 2
 CONSISTENCY = 0.6
 #: Curated short forms of these categories are used; others (``高速`` for
 #: 高速公路) are everyday words as often as aliases.
@@ -131,7 +131,7 @@ def mine(found: list[tuple[str, str, str, str]]) -> list[dict]:
             continue
         agreeing = [(d, s) for d, f, s in uses if f.endswith(full)]
         reports = {d for d, _ in agreeing}
-        if len(reports) < MIN_REPORTS or len(agreeing) < CONSISTENCY * len(uses):
+        if len(agreeing) < MIN_DEFINITIONS or len(agreeing) < CONSISTENCY * len(uses):
             continue
         pairs.append({"alias": alias, "full": full, "count": len(agreeing), "reports": len(reports),
                       "sample": agreeing[0][1]})
