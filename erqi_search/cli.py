@@ -100,10 +100,16 @@ def _open(index_path: Path | None):
         from .indexer import build_index
 
         click.echo(f"No index yet: building {path}/ from {DEFAULT_SOURCES[0]}/ (first use) ...", err=True)
-        build_index(DEFAULT_SOURCES, path, warn=_warn)
+        build_index(DEFAULT_SOURCES, path, warn=_warn, engine=_engine())
     else:
         require_index(path)
-    return open_index(path)
+    return open_index(path, engine=_engine())
+
+
+def _engine() -> str | None:
+    """The --engine URL given to the command (None: the index's own, or embedded)."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx.find_root().params.get("engine") if ctx else None) or None
 
 
 def _warn(message: str) -> None:
@@ -137,7 +143,11 @@ class _ProgressLine:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="erqi-search")
-def main():
+@click.option("--engine", envvar="ERQI_SEARCH_ENGINE", default=None, metavar="URL",
+              help="Search engine: the embedded one (default) or sphinx://HOST:PORT?cluster=FILE "
+                   "(also: ERQI_SEARCH_ENGINE).")
+@click.pass_context
+def main(ctx, engine):
     """Full-text search for Chinese policy reports.
 
     \b
@@ -181,6 +191,8 @@ def search(query, index_path, limit, page, year, section, fmt, facets, region, n
     for line in [results.hint, *results.notes]:
         if line:
             click.echo(line, err=True)
+    if results.partial:
+        _warn("part of the distributed index did not answer (a shard with no live copy): the results are incomplete")
     found = "no results" if not results.total else f"{results.total} result{'s' if results.total > 1 else ''}"
     click.echo(f"{found}, page {results.page}, {len(results.hits)} shown ({time.monotonic() - started:.3f}s)",
                err=True)
@@ -242,7 +254,7 @@ def index_build(sources, index_path, jobs, quiet):
     from .indexer import build_index
 
     path, _ = _resolve(index_path)
-    report = _with_progress(quiet, build_index, list(sources) or None, path, jobs=jobs)
+    report = _with_progress(quiet, build_index, list(sources) or None, path, jobs=jobs, engine=_engine())
     _summary(report, quiet, "built")
 
 
@@ -277,7 +289,8 @@ def index_rebuild(sources, index_path, jobs, quiet):
     from .indexer import rebuild_index
 
     path, _ = _resolve(index_path)
-    report = _with_progress(quiet, rebuild_index, path, list(sources) or None, jobs=jobs)
+    report = _with_progress(quiet, rebuild_index, path, list(sources) or None, jobs=jobs,
+                            **({"engine": _engine()} if _engine() else {}))
     _summary(report, quiet, "rebuilt")
 
 

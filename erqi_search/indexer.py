@@ -386,7 +386,7 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
             report.characters = sum(r.get("characters", 0) for r in records)
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
-            extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen)}
+            extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen), **described.get("manifest", {})}
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
@@ -452,7 +452,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             report.characters = sum(r.get("characters", 0) for r in records)
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
-            extra = _collect_sides(gen, side_parts, old, deletes)
+            extra = {**_collect_sides(gen, side_parts, old, deletes), **described.get("manifest", {})}
             os.link(old / store.QUERY_DICT, gen / store.QUERY_DICT)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)

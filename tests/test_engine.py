@@ -170,6 +170,7 @@ QUERIES = [
     '"临时党支部"', '“社会消费品零售总额”', "(散煤 OR 扬尘) 治理", "GDP", "城乡结合部 改造", "建设 year:2017",
     "项目 year:[2017 TO 2018]", "section:生态", "治理 section:生态", "keyword:大气污染防治", "title:期中成绩单 道路",
     "doc:003 项目", "温暖二七 2018", "NOT 建设", '"大气污染,防治"', "停车泊位 智慧 城市管理 -路长制", '"年,全区"',
+    '"公园游园"',  # 公园(游园) in a seed: atoms that are not adjacent are not a phrase
 ]
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import ranking
+from .. import Outcome
 
 from ...plan import All, Any, Exclude, Filter, Form, Phrase, Plan, Soft, Term, YearForm
 from ...text import CJK_RE, atom_pattern, atom_text, atoms, normalize_text
@@ -53,18 +54,6 @@ class Matches:
 
     def __len__(self) -> int:
         return len(self.docs)
-
-
-@dataclass
-class Outcome:
-    """What :func:`evaluate` returns: the ranked documents of the page window,
-    their scores, the totals and the facets."""
-
-    docs: list[int]
-    scores: list[float]
-    total: int
-    total_all_terms: int
-    facets: dict | None
 
 
 def combine(parts: list[Matches], how: str, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,25 +132,24 @@ class Evaluator:
         where they are adjacent in ``norm`` and apart (punctuation, a space)
         where they are apart, and how often: exact whatever the segmentation.
 
-        Pairs of adjacent atoms at offsets 0, 2, 4 ... and the last of each
-        run cover every atom; their positions must line up, and a pair across
-        a gap of the query must *not* be there. A run of one atom between
-        gaps is checked against the stored text."""
+        Every pair of adjacent atoms must be in the text at the same offset
+        from the start (pairs at offsets 0 and 2 alone would also accept
+        ``公园(游园)`` for ``公园游园``: atoms are counted without the marks
+        between them), and a pair across a gap of the query must *not* be
+        there. A run of one atom between gaps is checked against the stored
+        text."""
         found = atoms(norm)
         if len(found) == 1:
             return self.single_atom(found[0][0])
         adjacent = [a[2] == b[1] for a, b in zip(found, found[1:])]
         pair = [found[i][0] + found[i + 1][0] for i in range(len(found) - 1)]
-        wanted, alone, first = set(), False, 0
-        for i, joined in enumerate(adjacent + [False]):
-            if joined:
-                continue
-            if first == i:
-                alone = True
-            else:
-                wanted.update(range(first, i, 2))
-                wanted.add(i - 1)
-            first = i + 1
+        wanted = [i for i, joined in enumerate(adjacent) if joined]
+        # a run of one atom between gaps (or at an end, next to a gap) is covered by no pair
+        alone = any(not (i > 0 and adjacent[i - 1]) and not (i < len(adjacent) and adjacent[i])
+                    for i in range(len(found)))
+        if len(found) == 2 and adjacent[0]:  # one pair is its own sequence: no positions needed
+            postings = self.r.postings("grams", pair[0])
+            return (postings[0], postings[1].astype(np.float64)) if postings is not None else (_EMPTY_I, _EMPTY_F)
         lists = []
         for offset in sorted(wanted):
             postings = self.r.postings("grams", pair[offset], positional=True)
