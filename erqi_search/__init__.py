@@ -11,7 +11,7 @@ The public API::
 See docs/library.md for the whole API.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .errors import (  # noqa: E402
     ErqiSearchError,

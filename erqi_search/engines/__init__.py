@@ -37,25 +37,11 @@ Manticore cluster over SphinxQL, :mod:`.sphinx`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from .base import Outcome  # noqa: F401 - what every engine's search returns
+
 ENV_ENGINE = "ERQI_SEARCH_ENGINE"
-
-
-@dataclass
-class Outcome:
-    """What an engine's ``search`` returns: the ranked documents of the page
-    window (the engine's ids) and their scores, the exact totals (every
-    match; those matching every term of a soft AND), the facets when asked,
-    and whether part of a distributed index did not answer."""
-
-    docs: list
-    scores: list[float]
-    total: int
-    total_all_terms: int
-    facets: dict | None
-    partial: bool = False
 
 
 def engine_kind(url: str | None) -> str:

@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from .. import ranking, schema
-from . import Outcome
+from .base import Outcome
 from ..errors import ErqiSearchError
 from ..model import Passage
 from ..plan import All, Any, Exclude, Filter, Form, Phrase, Plan, Soft, Term, YearForm

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import ranking
-from .. import Outcome
+from ..base import Outcome
 
 from ...plan import All, Any, Exclude, Filter, Form, Phrase, Plan, Soft, Term, YearForm
 from ...text import CJK_RE, atom_pattern, atom_text, atoms, normalize_text
