@@ -334,6 +334,8 @@ def index_status(index_path, fmt):
     click.echo(f"sources:    {state}")
     for missing in status.missing_sources:
         click.echo(f"missing:    {missing} (moved? run: erqi-search index rebuild NEW_PATH)")
+    for shape in status.boilerplate:
+        click.echo(f"template:   {shape} (left out at the end of files)")
 
 
 # ----------------------------------------------------------------- inspect
@@ -344,31 +346,29 @@ def index_status(index_path, fmt):
 def inspect(paths, fmt):
     """Show the passages of files or directories as they will be indexed."""
     from .analysis import key_terms
-    from .errors import UnreadableReport
-    from .ingest import find_report_files, read_report
+    from .ingest import read_reports
     from .passages import cut_passages
 
-    reports, skipped = [], 0
+    skipped = 0
 
     def skip(where, reason):
         nonlocal skipped
         _warn(f"skipped {where}: {reason}")
         skipped += 1
 
-    for path, meta in find_report_files(paths, skip):
-        try:
-            report = read_report(path, meta)
-        except UnreadableReport as err:
-            skip(err.path, err.reason)
-            continue
-        reports.append((report, cut_passages(report, key_terms)))
+    reports = [(report, cut_passages(report, key_terms)) for report in read_reports(paths, skip)]
     if fmt == "json":
         data = [{"doc_id": r.doc_id, "title": r.title, "year": r.year, "date": r.date, "source": r.source,
+                 "speaker": r.speaker, "boilerplate": list(r.boilerplate),
                  "passages": [_passage_dict(p) for p in passages]} for r, passages in reports]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for r, passages in reports:
             click.echo(f"== {r.doc_id}  {r.title}  ({r.year if r.year is not None else '----'}) {r.date}".rstrip())
+            if r.speaker:
+                click.echo(f"   speaker: {r.speaker}")
+            for line in r.boilerplate:
+                click.echo(f"   left out (template): {line}")
             for p in passages:
                 meta = " | ".join(x for x in (" › ".join(p.section_path), "关键词: " + "、".join(p.keywords)
                                               if p.keywords else "", "terms: " + "、".join(p.key_terms)) if x)
@@ -408,15 +408,9 @@ def dictionary_candidates(sources):
     (关键词, quoted phrases, short headings, recurring word pairs), one a line,
     for review before adding them to data/policy_terms.txt."""
     from .candidates import grow_candidates
-    from .errors import UnreadableReport
-    from .ingest import find_report_files, read_report
+    from .ingest import read_reports
 
-    reports = []
-    for path, meta in find_report_files(sources, lambda where, reason: _warn(f"skipped {where}: {reason}")):
-        try:
-            reports.append(read_report(path, meta))
-        except UnreadableReport as err:
-            _warn(f"skipped {err.path}: {err.reason}")
+    reports = list(read_reports(sources, lambda where, reason: _warn(f"skipped {where}: {reason}")))
     for term in grow_candidates(reports):
         click.echo(term)
 

@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 from . import store
 from .engines import default_engine, engine_kind, engine_writer
 from .errors import ErqiSearchError, SourceNotFound, UnreadableReport, UnsafeUpdate
-from .ingest import find_report_files, read_report
+from .ingest import find_report_files, read_report, template_tails
 from .model import BuildReport, IndexStatus, Progress
 from .passages import cut_passages
 
@@ -154,10 +154,10 @@ def _init_worker(progress_queue) -> None:
 SIDE_FILES = (store.FIGURES, store.ALIAS_CANDIDATES)
 
 
-def _analyze_file(item, writer, sides: dict) -> dict:
-    """Read, cut and analyse one file into ``writer`` and its figures and alias
-    candidates into ``sides``; any failure skips the file with its reason.
-    Returns the file's record for ``sources.json``."""
+def _analyze_file(item, writer, sides: dict, tails: frozenset[str] = frozenset()) -> dict:
+    """Read (leaving out the template ``tails``), cut and analyse one file into
+    ``writer`` and its figures and alias candidates into ``sides``; any failure
+    skips the file with its reason. Returns the file's record for ``sources.json``."""
     from .aliases import candidates
     from .analysis import analyze_passages
     from .figures import extract_figures
@@ -170,7 +170,7 @@ def _analyze_file(item, writer, sides: dict) -> dict:
         size, mtime = 0, 0
     record = {"doc_id": doc_id, "size": size, "mtime_ns": mtime, "passages": 0}
     try:
-        report = read_report(path, meta)
+        report = read_report(path, meta, tails)
         report.doc_id = doc_id
         analyzed = analyze_passages(report, cut_passages(report))
         writer.add(report, analyzed)
@@ -193,12 +193,12 @@ def _analyze_file(item, writer, sides: dict) -> dict:
 
 def _run_partition(task) -> tuple[list[dict], list]:
     """A worker's whole range: its files' records and what its writer wrote."""
-    index, items, writer, side_files = task
+    index, items, writer, side_files, tails = task
     records = []
     sides = {name: open(side_files[name], "w", encoding="utf-8") for name in SIDE_FILES}
     try:
         for item in items:
-            record = _analyze_file(item, writer, sides)
+            record = _analyze_file(item, writer, sides, tails)
             records.append(record)
             _PROGRESS((1, record["passages"], record.get("characters", 0)))
     finally:
@@ -228,11 +228,11 @@ def _partitions(items: list, jobs: int) -> list[list]:
     return [r for r in ranges if r]
 
 
-def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, report: BuildReport):
+def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, tails: frozenset[str]):
     """Run the partitions (in worker processes when ``jobs > 1``); return the
     file records in file order, what each partition wrote, and the figure files."""
     parts = _partitions(items, jobs)
-    tasks = [(i, part, writer.partition(i), {name: gen / f".{name}-{i}" for name in SIDE_FILES})
+    tasks = [(i, part, writer.partition(i), {name: gen / f".{name}-{i}" for name in SIDE_FILES}, tails)
              for i, part in enumerate(parts)]
     started, done = time.monotonic(), [0, 0, 0]
 
@@ -375,7 +375,8 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
         gen = store.new_generation(path, previous)
         try:
             writer = engine_writer(engine, gen, None, previous)
-            records, written, side_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, report)
+            tails = template_tails(items)
+            records, written, side_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, tails)
             files = {}
             for item, record in zip(items, records):
                 if "skipped" in record:
@@ -386,7 +387,8 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
             report.characters = sum(r.get("characters", 0) for r in records)
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
-            extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen), **described.get("manifest", {})}
+            extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen), **described.get("manifest", {}),
+                     "boilerplate": sorted(tails)}
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
@@ -430,6 +432,10 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
         if not allow_empty_source:
             _refuse_emptied_sources(sources, items, recorded)
         added, changed, unchanged = _changed_files(items, recorded)
+        tails = template_tails(items)
+        if sorted(tails) != manifest.get("boilerplate", []):
+            # the template tails changed: every recorded file is cut anew
+            changed, unchanged = [i for i in items if i[0] in recorded], 0
         scanned = {i[0] for i in items}
         removed = [p for p in recorded if p not in scanned]
         report.unchanged = unchanged
@@ -443,7 +449,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             deletes = {recorded[p]["doc_id"] for p in removed} | {recorded[i[0]]["doc_id"] for i in changed}
             writer.delete(deletes)
             work = changed + added
-            records, written, side_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, report)
+            records, written, side_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, tails)
             files = {p: f for p, f in recorded.items() if p in scanned}
             for item, record in zip(work, records):
                 if "skipped" in record:
@@ -452,7 +458,8 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             report.characters = sum(r.get("characters", 0) for r in records)
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
-            extra = {**_collect_sides(gen, side_parts, old, deletes), **described.get("manifest", {})}
+            extra = {**_collect_sides(gen, side_parts, old, deletes), **described.get("manifest", {}),
+                     "boilerplate": sorted(tails)}
             os.link(old / store.QUERY_DICT, gen / store.QUERY_DICT)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
@@ -498,6 +505,7 @@ def index_status(path=None) -> IndexStatus:
         stale=stale,
         missing_sources=missing,
         segments=segments,
+        boilerplate=manifest.get("boilerplate", []),
     )
 
 

@@ -20,10 +20,12 @@ import re
 import stat
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
+from .boilerplate import TAIL_LINES, strip_template_tail, template_shapes
 from .errors import UnreadableReport
 from .model import Block, Report
+from .outline import classify_line, normalize_line, strip_markup, structure  # noqa: F401 - classify_line, strip_markup: API
 from . import passages as _passages  # noqa: F401 - registers the cutter of the deprecated Report.passages
 from .text import HAN, HAN_RE, SENTENCE_END
 
@@ -88,87 +90,6 @@ def _mostly_text(text: str, name: str) -> str:
 # ------------------------------------------------------------- line rules
 
 PROSE_PUNCT = "，。；、,;：:"
-HEADING_PUNCT = set("，。；：！？,;:!?、…")
-_CLOSERS = "”’」』)）】》"
-
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
-_BANNER = re.compile(r"^【[^】]{1,30}】$")
-_KEYWORD = re.compile(r"^关键词\s*[:：]\s*(.+)$")
-_CHAPTER = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+([编章节])(\s|$)")
-_CN_NUM = re.compile(r"^[一二三四五六七八九十]+、")
-_PAREN_NUM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
-_NUM_SPACE = re.compile(r"^\d{1,2}\s+\S")
-_NUM_DOT = re.compile(r"^\d{1,2}[.、．]\s*\S")
-_LIST_ITEM = re.compile(r"^[-*+•·]\s+")
-_BYLINE = re.compile(r"^(记者|通讯员|摄影|编辑|责任编辑|来源)\s|/[文图]$")
-_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
-_NAME_YEAR = re.compile(r"(?<![0-9A-Za-z])(19[4-9]\d|20\d\d)(?![0-9A-Za-z])")  # not inside a hash
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
-_MARKUP = [
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # [text](url)
-    (re.compile(r"\*\*|__|~~|`"), ""),
-]
-
-RANK = {"banner": 10, "chapter": 11, "short": 15, "cn_num": 20, "paren_num": 30, "num_dot": 40, "keyword": 50}
-_CHAPTER_RANK = {"编": 11, "章": 12, "节": 13}
-
-
-def strip_markup(line: str) -> str:
-    """Remove inline markdown: ``**253亿元**`` -> ``253亿元``.
-
-    >>> strip_markup("完成**253亿元**,见[附表](a.html)")
-    '完成253亿元,见附表'
-    """
-    for pattern, repl in _MARKUP:
-        line = pattern.sub(repl, line)
-    return line.strip()
-
-
-def _is_short_heading(text: str) -> bool:
-    """A short line with no sentence punctuation and no figures but a year."""
-    if len(text) > 25 or len(text) < 2 or HEADING_PUNCT & set(text) or _BYLINE.search(text):
-        return False
-    digits = re.sub(r"(?<!\d)(19|20)\d\d(?!\d)", "", text)
-    return not re.search(r"\d", digits) and bool(HAN_RE.search(text))
-
-
-def classify_line(line: str, markdown: bool = True) -> Block:
-    """Classify one stripped line as a heading (with rank), list item or paragraph.
-
-    >>> classify_line("关键词:大气污染防治")
-    Block(kind='heading', text='关键词:大气污染防治', rank=50, keyword='大气污染防治')
-    >>> classify_line("## 坚持稳中求进").rank
-    2
-    >>> classify_line("全年民生支出28.6亿元,财政民生领域投入年均超过70%。").kind
-    'para'
-    """
-    m = _MD_HEADING.match(line) if markdown else None
-    if m:
-        return Block("heading", strip_markup(m.group(2)), len(m.group(1)))
-    text = strip_markup(line)
-    if _LIST_ITEM.match(text):
-        return Block("item", _LIST_ITEM.sub("", text))
-    m = _KEYWORD.match(text)
-    if m and len(text) <= 40:
-        return Block("heading", text, RANK["keyword"], keyword=m.group(1).strip())
-    if _BANNER.match(text):
-        return Block("heading", text, RANK["banner"])
-    short = len(text) <= 40 and text[-1:] not in SENTENCE_END
-    m = _CHAPTER.match(text)
-    if m and short:
-        return Block("heading", text, _CHAPTER_RANK[m.group(1)])
-    if short and _CN_NUM.match(text):
-        return Block("heading", text, RANK["cn_num"])
-    if short and _PAREN_NUM.match(text):
-        return Block("heading", text, RANK["paren_num"])
-    if _NUM_SPACE.match(text) and _is_short_heading(re.sub(r"^\d+\s+", "", text)):
-        return Block("heading", text, RANK["short"])
-    if short and len(text) <= 25 and _NUM_DOT.match(text) and not HEADING_PUNCT & set(text[2:]):
-        return Block("heading", text, RANK["num_dot"])
-    if _is_short_heading(text):
-        return Block("heading", text, RANK["short"])
-    return Block("para", text)
 
 
 def _is_prose(text: str) -> bool:
@@ -187,7 +108,8 @@ def _continues(prev: Block, prose: bool, nxt: Block) -> bool:
 
 
 def repair_layout(blocks: list[Block]) -> list[Block]:
-    """Join paragraphs that a newspaper layout broke mid-sentence.
+    """Join paragraphs that a newspaper layout broke mid-sentence (across a
+    blank line).
 
     A long prose line that stops on a Chinese character continues on the next
     line; a short headline-like line does not. Linear in the text, however
@@ -216,16 +138,35 @@ def repair_layout(blocks: list[Block]) -> list[Block]:
     return out
 
 
+class ParsedText(NamedTuple):
+    """What the text of a file says besides its blocks."""
+
+    blocks: list[Block]
+    speaker: str = ""  # from a byline above the salutation
+    boilerplate: tuple[str, ...] = ()  # trailing template lines left out
+
+
+def parse_plain(text: str, boilerplate: frozenset[str] = frozenset()) -> ParsedText:
+    """Plain text or markdown -> blocks, the speaker and the boilerplate left out.
+
+    ``boilerplate`` holds the template tail shapes of the file's directory
+    (:func:`template_tails`); the trailing lines of those shapes are left
+    out. The outline rules are in :mod:`erqi_search.outline`.
+
+    >>> parsed = parse_plain("政府工作报告\\n国务院总理 李强\\n各位代表：\\n一、工作回顾\\n经济回升向好。\\n本作品属于公有领域",
+    ...                      frozenset(["本作品属于公有领域"]))
+    >>> [(b.kind, b.text) for b in parsed.blocks][2:], parsed.speaker, parsed.boilerplate
+    ([('para', '各位代表：'), ('heading', '一、工作回顾'), ('para', '经济回升向好。')], '李强', ('本作品属于公有领域',))
+    """
+    lines = [normalize_line(raw) for raw in text.splitlines()]
+    lines, dropped = strip_template_tail(lines, boilerplate)
+    logical, speaker = structure(lines)
+    return ParsedText(repair_layout([x.block() for x in logical]), speaker, tuple(dropped))
+
+
 def parse_text(text: str) -> list[Block]:
-    """Plain text or markdown -> blocks (one per non-blank line), layout repaired."""
-    blocks = []
-    for raw in text.splitlines():
-        line = raw.replace("\u3000", " ").replace("\xa0", " ").strip()
-        if line:
-            block = classify_line(line)
-            if block.text:
-                blocks.append(block)
-    return repair_layout(blocks)
+    """Plain text or markdown -> blocks (headings and paragraphs), layout repaired."""
+    return parse_plain(text).blocks
 
 
 # ------------------------------------------------------------------- HTML
@@ -245,7 +186,8 @@ def _clean_inline(text: str) -> str:
 
 
 def parse_html(html: str) -> tuple[str, list[Block]]:
-    """HTML -> (title, blocks): h1-h4 become headings, block elements paragraphs.
+    """HTML -> (title, blocks): h1-h4 become headings, block elements paragraphs
+    (which the outline rules may find to be headings too).
 
     >>> title, blocks = parse_html("<title>T</title><h2>生态</h2><p>治<b>污</b>。</p><script>x()</script>")
     >>> title, [(b.kind, b.text) for b in blocks]
@@ -256,14 +198,14 @@ def parse_html(html: str) -> tuple[str, list[Block]]:
     soup = BeautifulSoup(html, "html.parser")
     title_tag = soup.find("title")
     title = _clean_inline(title_tag.get_text()) if title_tag else ""
-    blocks: list[Block] = []
+    items: list = []  # text lines, and Blocks for h1-h4
     buffer: list[str] = []
 
     def flush() -> None:
         for line in "".join(buffer).split("\n"):
-            line = _clean_inline(line)
+            line = normalize_line(_clean_inline(line))
             if line:
-                blocks.append(classify_line(line, markdown=False))
+                items.append(line)
         buffer.clear()
 
     def walk(node) -> None:
@@ -280,7 +222,7 @@ def parse_html(html: str) -> tuple[str, list[Block]]:
                 flush()
                 text = _clean_inline(child.get_text(" "))
                 if text:
-                    blocks.append(Block("heading", text, _HEADINGS[name]))
+                    items.append(Block("heading", text, _HEADINGS[name]))
             elif name == "br":
                 buffer.append("\n")
             elif name in _BLOCK:
@@ -292,12 +234,19 @@ def parse_html(html: str) -> tuple[str, list[Block]]:
 
     walk(soup)
     flush()
+    lines, _ = structure(items, markdown=False)
+    blocks = repair_layout([x.block() for x in lines])
     if not title:
         title = next((b.text for b in blocks if b.kind == "heading" and b.rank == 1), "")
-    return title, repair_layout(blocks)
+    return title, blocks
 
 
 # --------------------------------------------------------------- metadata
+
+_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
+_NAME_YEAR = re.compile(r"(?<![0-9A-Za-z])(19[4-9]\d|20\d\d)(?![0-9A-Za-z])")  # not inside a hash
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
 
 def infer_year(title: str, blocks: list[Block], file_name: str = "") -> int | None:
     """The year a report is about: a year in the title or opening headlines wins,
@@ -347,11 +296,15 @@ def read_metadata(directory: Path) -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(handle) if row.get("file")}
 
 
-def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None) -> Report:
+def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None,
+                boilerplate: frozenset[str] = frozenset()) -> Report:
     """Read one report file (.txt, .md or .html) into a :class:`Report`.
 
     ``metadata`` is the file's row of a ``metadata.csv`` sidecar; its
     non-empty values override what is inferred from the text.
+    ``boilerplate`` is the template tail shapes of the file's directory
+    (:func:`template_tails`): a text file's trailing lines of those shapes
+    are left out and listed in ``report.boilerplate``.
 
     >>> read_report("seeds/000_7ff3adef1ce2c60f.txt").year
     2018
@@ -361,10 +314,11 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None)
     if not data.strip():
         raise UnreadableReport(path, "the file is empty")
     text = decode_bytes(data, str(path))
+    speaker, dropped = "", ()
     if path.suffix.lower() in (".html", ".htm"):
         title, blocks = parse_html(text)
     else:
-        blocks = parse_text(text)
+        blocks, speaker, dropped = parse_plain(text, boilerplate)
         title = ""
     if not blocks:
         raise UnreadableReport(path, "it holds no text")
@@ -380,6 +334,8 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None)
         sha256=hashlib.sha256(data).hexdigest(),
         blocks=blocks,
         region=(meta.get("region") or "").strip(),
+        speaker=speaker,
+        boilerplate=dropped,
     )
 
 
@@ -404,6 +360,74 @@ def read_file_bytes(path: Path) -> bytes:
             return handle.read()
         except OSError as err:
             raise UnreadableReport(path, err.strerror or str(err)) from None
+
+
+#: The end of a file read for its template tail (:func:`template_tails`).
+TAIL_BYTES = 16 * 1024
+#: Files whose template tails are compared (HTML pages drop their footers by tag).
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+
+
+def read_tail(path: Path, n: int = TAIL_LINES) -> list[str]:
+    """The last ``n`` non-blank lines of a text file, normalised, read from its
+    last :data:`TAIL_BYTES` only; ``[]`` if it cannot be read.
+
+    >>> read_tail(Path("seeds/003_48a90a0ac8a58bc6.txt"), 1)
+    ['打算:建立健全基层综合服务管理平台,完善基层四项基础制度,不断强化公共服务和居民自治,重点解决群众关心的热点难点问题。']
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return []
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return []
+            head = handle.read(2)
+            start = max(0, info.st_size - TAIL_BYTES)
+            if start and head in (b"\xff\xfe", b"\xfe\xff"):
+                handle.seek(start + start % 2)
+                text = handle.read().decode("utf-16-le" if head == b"\xff\xfe" else "utf-16-be", errors="replace")
+                text = text.partition("\n")[2]
+            elif start:
+                handle.seek(start)
+                text = decode_bytes(handle.read().partition(b"\n")[2], str(path))  # from a line start
+            else:
+                handle.seek(0)
+                text = decode_bytes(handle.read(), str(path))
+    except (OSError, UnreadableReport):
+        return []
+    tail: list[str] = []
+    for raw in reversed(text.splitlines()):
+        line = normalize_line(raw)
+        if line:
+            tail.append(line)
+            if len(tail) == n:
+                break
+    return tail[::-1]
+
+
+def template_tails(paths: Iterable) -> frozenset[str]:
+    """The template tail shapes (see :mod:`erqi_search.boilerplate`) of the
+    directories that hold ``paths`` (file paths, or the pairs
+    :func:`find_report_files` yields), to pass to :func:`read_report`.
+
+    Each directory is judged from all its .txt and .md files, whichever of
+    them ``paths`` lists, so that a file read alone is cut as it is when its
+    whole directory is indexed. A directory of fewer than five files has no
+    template.
+    """
+    directories = dict.fromkeys(Path(p[0] if isinstance(p, tuple) else p).parent for p in paths)
+    shapes: set[str] = set()
+    for directory in directories:
+        try:
+            files = sorted(e.path for e in os.scandir(directory)
+                           if e.name.lower().endswith(TEXT_SUFFIXES) and not e.name.startswith("."))
+        except OSError:
+            continue
+        shapes |= template_shapes(read_tail(Path(f)) for f in files)
+    return frozenset(shapes)
 
 
 #: Titles are cut to this many characters (a file without line breaks would
@@ -477,3 +501,21 @@ def _walk(directory: Path, skip: Skip, seen: set) -> Iterator[tuple[Path, dict[s
             yield path, metadata.get(entry.name)
         else:
             skip(path, NOT_A_REPORT)
+
+
+def read_reports(sources, skip: Skip | None = None) -> Iterator[Report]:
+    """Every readable report under ``sources``, read as an index write reads
+    it (template tails of its directory left out); files that cannot be read
+    are reported through ``skip(path, reason)`` and passed over.
+
+    >>> [r.doc_id for r in read_reports(["seeds/000_7ff3adef1ce2c60f.txt"])]
+    ['000_7ff3adef1ce2c60f']
+    """
+    skip = skip or (lambda path, reason: None)
+    found = list(find_report_files(sources, skip))
+    tails = template_tails(found)
+    for path, meta in found:
+        try:
+            yield read_report(path, meta, tails)
+        except UnreadableReport as err:
+            skip(err.path, err.reason)

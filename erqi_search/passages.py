@@ -1,7 +1,9 @@
 """Report -> passages: paragraph-sized units that remember their section path.
 
 Headings are kept in the text of the passage they introduce, so that every
-character of a report's display text lands in exactly one passage. Fragments
+character of a report's display text lands in exactly one passage. A
+section path follows the heading ranks that :mod:`erqi_search.outline` gives;
+it shows a heading without its final ``。``. Fragments
 shorter than :data:`MIN_CHARS` merge into a neighbour of the same section;
 paragraphs longer than :data:`MAX_CHARS` are split at sentence ends.
 
@@ -18,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from .model import Block, Passage, Report
+from .outline import heading_label
 
 MIN_CHARS = 20
 MAX_CHARS = 400
@@ -69,7 +72,7 @@ def _units(blocks: list[Block]) -> list[_Unit]:
         if block.kind == "heading":
             while stack and stack[-1][0] >= block.rank:
                 stack.pop()
-            stack.append((block.rank, block.keyword or block.text, block.keyword))
+            stack.append((block.rank, block.keyword or heading_label(block.text), block.keyword))
             pending = start if pending is None else pending
             continue
         path = tuple((display, keyword) for _, display, keyword in stack)

@@ -36,7 +36,6 @@ FIGURES = "figures.jsonl.gz"
 ALIAS_CANDIDATES = "alias_candidates.jsonl.gz"
 QUERY_DICT = "query_dict.lex"
 ALIASES = "aliases.json"
-BOILERPLATE = "boilerplate.json"
 LOCK_FILE = ".lock"
 DEFAULT_INDEX = "index"
 DEFAULT_SOURCES = ("seeds",)

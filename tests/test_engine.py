@@ -292,8 +292,10 @@ def test_pages_are_disjoint_and_cover_every_tie(tmp_path):
     src = tmp_path / "ties"
     src.mkdir()
     for i in range(40):
+        # each file ends its own way: a line that ends every file would be left out as a template
         (src / f"r{i:02d}.txt").write_text(f"报告{i}\n\n营商环境持续优化,市场主体活力不断增强,办事效率明显提高。\n\n"
-                                          "一、改革\n\n营商环境改革深入推进,审批事项大幅精简,群众满意度提升。\n", encoding="utf-8")
+                                          "一、改革\n\n营商环境改革深入推进,审批事项大幅精简,群众满意度提升。\n"
+                                          f"编号{i:02d}\n", encoding="utf-8")
     build_index([src], tmp_path / "ix", jobs=2)
     with open_index(tmp_path / "ix") as index:
         whole = index.search("营商环境", limit=1000)

@@ -96,6 +96,17 @@ def test_trend_counts_per_year(seed_index, seed_index_path):
     assert "█" in out and "2017" in out
 
 
+@pytest.mark.parametrize("term", ["大气污染防治", "安置房", "营商环境", "GDP", "二七区"])
+def test_trend_counts_equal_a_count_of_the_stored_text(seed_index, term):
+    from erqi_search.text import normalize_text
+
+    expected: dict = {}
+    for p in seed_index.all_passages():
+        if normalize_text(term) in normalize_text(p.text):
+            expected[p.year] = expected.get(p.year, 0) + 1
+    assert {point.year: point.passages for point in seed_index.trend(term).points if point.passages} == expected
+
+
 def test_compare_years(seed_index, seed_index_path):
     result = seed_index.compare(2017, 2020, limit=5)
     assert result.rose and result.fell

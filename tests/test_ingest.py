@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from erqi_search.errors import UnreadableReport
-from erqi_search.ingest import decode_bytes, find_report_files, read_report
+from erqi_search.ingest import decode_bytes, find_report_files, read_report, read_tail
 from erqi_search.passages import cut_passages
 
 from .conftest import SEEDS
@@ -125,3 +125,22 @@ def test_real_corpus_sample_reads():
     assert len(files) == 120
     r = read_report(*files[-1])
     assert r.year == 2025 and cut_passages(r)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "utf-16"])
+def test_read_tail_decodes_the_end_of_a_large_file(tmp_path, encoding):
+    """Template tails read only the end of a file, decoded as the file is."""
+    text = "正文段落，内容足够长。\n\n" * 2000 + "本文来源：某某网\n\n[查看原文](https://example.com/1234567)\n"
+    path = tmp_path / "big.txt"
+    path.write_bytes(text.encode(encoding))
+    assert path.stat().st_size > 16 * 1024
+    assert read_tail(path, 3) == ["正文段落，内容足够长。", "本文来源：某某网", "[查看原文](https://example.com/1234567)"]
+    assert read_tail(tmp_path / "missing.txt") == []
+
+
+def test_boilerplate_is_left_out_and_recorded(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text("报告\n\n一、工作回顾\n\n经济运行总体平稳。\n\n本作品属于公有领域\n\nPublic domain\n", encoding="utf-8")
+    r = read_report(path, boilerplate=frozenset(["本作品属于公有领域", "Public domain"]))
+    assert r.boilerplate == ("本作品属于公有领域", "Public domain")
+    assert r.text.endswith("经济运行总体平稳。") and all(p.section_path != ("Public domain",) for p in cut_passages(r))
