@@ -22,6 +22,7 @@ DEV_QUERIES = SHARED / "eval" / "dev_queries.jsonl"
 QUERY_MIX = [
     ("rare", "樱桃沟"), ("rare", "碳达峰"), ("rare", "河长负责制"), ("rare", "散煤"),
     ("common", "发展"), ("common", "建设"), ("common", "经济"), ("common", "人民"),
+    ("common", "中国特色社会主义"), ("common", "安全生产 事故"), ("common", "改革 发展 稳定"),
     ("multi", "大气污染防治 攻坚"), ("multi", "乡村振兴 产业"), ("multi", "高质量发展 制造业"),
     ("multi", "城乡结合部 改造"),
     ("phrase", '"社会消费品零售总额"'), ("phrase", '"一般公共预算收入"'), ("phrase", '"生态文明建设"'),

@@ -1,11 +1,13 @@
 """MRR@10 and hits on the dev queries: erqi-search beside the naive baseline.
 
-    python bench/relevance.py [--queries FILE] [--k 10] [--verbose]
+    python bench/relevance.py [--queries FILE] [--k 10] [--engine URL] [--verbose]
 
 erqi-search is asked through its library API (the same answers the
 ``search --format json`` command prints); the baseline is jieba's stock
 ChineseAnalyzer on Whoosh defaults over blank-line paragraphs
-(bench/baselines/naive.py). Both index ../shared/seeds' copy in seeds/.
+(bench/baselines/naive.py). Both index seeds/, or the corpus a query names
+(``"corpus": "gov_reports"``); queries are reported by ``"kind"`` too
+(topic, question, alias). ``--engine`` adds erqi-search on another engine.
 Scoring follows ../shared/eval/evaluate.py: a hit is relevant when its text
 contains a marker, and a query with a year must see only that year.
 """
@@ -20,29 +22,37 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import DEV_QUERIES, ROOT, evaluate_module, machine  # noqa: E402
+from bench._common import CORPORA, DEV_QUERIES, ROOT, evaluate_module, machine  # noqa: E402
 from bench.baselines import naive  # noqa: E402
 
 
-def score(queries, run, k, norm):
-    rows, rr, found, year_bad = [], 0.0, 0, 0
+def ranks_of(queries, run, k, norm) -> list[tuple[int | None, bool]]:
+    """Per query: the rank of the first relevant hit (None: not in the top k),
+    and whether a hit broke the query's year."""
+    out = []
     for q in queries:
-        hits = run(q["query"], k)
+        hits = run(q["query"], k, q.get("corpus", "seeds"))
         markers = [norm(m) for m in q["relevant"]]
         rank = next((i + 1 for i, h in enumerate(hits[:k]) if any(m in norm(h["text"]) for m in markers)), None)
-        if "year" in q and any(h["year"] != q["year"] for h in hits):
-            year_bad += 1
-        rr += 1 / rank if rank else 0
-        found += bool(rank)
-        rows.append(rank)
-    n = max(len(queries), 1)
-    return rows, rr / n, found, year_bad
+        out.append((rank, "year" in q and any(h["year"] != q["year"] for h in hits)))
+    return out
+
+
+def summary(rows) -> tuple[float, int, int]:
+    """MRR, queries found, year violations."""
+    return (sum(1 / r for r, _ in rows if r) / max(len(rows), 1), sum(1 for r, _ in rows if r),
+            sum(1 for _, bad in rows if bad))
+
+
+def corpus_path(name: str) -> Path:
+    return ROOT / "seeds" if name == "seeds" else CORPORA[name]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queries", default=str(DEV_QUERIES))
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--engine", help="also run erqi-search on this engine URL (sphinx://...)")
     ap.add_argument("--verbose", action="store_true", help="one line per query")
     args = ap.parse_args()
     queries = [json.loads(line) for line in open(args.queries, encoding="utf-8") if line.strip()]
@@ -52,33 +62,49 @@ def main() -> int:
     from erqi_search.errors import ErqiSearchError
 
     work = Path(tempfile.mkdtemp(prefix="erqi-relevance-"))
-    build_index([ROOT / "seeds"], work / "erqi", jobs=1)
-    naive.build([ROOT / "seeds"], work / "naive")
+    corpora = list(dict.fromkeys(q.get("corpus", "seeds") for q in queries))
+    systems = {"erqi-search": None} | ({f"erqi-search ({args.engine.split('?')[0]})": args.engine}
+                                       if args.engine else {})
+    indexes = {}
+    for corpus in corpora:
+        for name, engine in systems.items():
+            path = work / f"{corpus}-{len(indexes)}"
+            build_index([corpus_path(corpus)], path, engine=engine)
+            indexes[name, corpus] = open_index(path)
+        naive.build([corpus_path(corpus)], work / f"naive-{corpus}")
 
-    with open_index(work / "erqi") as index:
-        def run_erqi(query, k):
+    def erqi_runner(name):
+        def run(query, k, corpus):
             try:
-                return [{"text": h.text, "year": h.year} for h in index.search(query, limit=k).hits]
+                return [{"text": h.text, "year": h.year} for h in indexes[name, corpus].search(query, limit=k).hits]
             except ErqiSearchError:
                 return []
+        return run
 
-        def run_naive(query, k):
-            try:
-                return naive.search(work / "naive", query, k)
-            except Exception:  # noqa: BLE001 - the baseline's parser fails on some queries
-                return []
+    def run_naive(query, k, corpus):
+        try:
+            return naive.search(work / f"naive-{corpus}", query, k)
+        except Exception:  # noqa: BLE001 - the baseline's parser fails on some queries
+            return []
 
-        results = {name: score(queries, fn, args.k, norm) for name, fn in
-                   (("erqi-search", run_erqi), ("naive baseline", run_naive))}
-
-    print(f"Relevance on {Path(args.queries).name} ({len(queries)} queries), {machine()}")
-    print(f"{'system':<16} {'MRR@' + str(args.k):>8} {'found':>7} {'year violations':>16}")
-    for name, (_, mrr, found, year_bad) in results.items():
-        print(f"{name:<16} {mrr:>8.3f} {found:>4}/{len(queries):<2} {year_bad:>16}")
+    runners = {name: erqi_runner(name) for name in systems} | {"naive baseline": run_naive}
+    kinds = list(dict.fromkeys(q.get("kind", "topic") for q in queries))
+    print(f"Relevance on {Path(args.queries).name} ({len(queries)} queries; corpora: {', '.join(corpora)}), "
+          f"{machine()}")
+    print(f"{'system':<28} {'kind':<10} {'MRR@' + str(args.k):>8} {'found':>7} {'year violations':>16}")
+    ranks = {name: ranks_of(queries, run, args.k, norm) for name, run in runners.items()}
+    for name, rows in ranks.items():
+        for kind in kinds + (["all"] if len(kinds) > 1 else []):
+            chosen = [row for q, row in zip(queries, rows) if kind in ("all", q.get("kind", "topic"))]
+            mrr, found, year_bad = summary(chosen)
+            print(f"{name:<28} {kind:<10} {mrr:>8.3f} {found:>4}/{len(chosen):<2} {year_bad:>16}")
+    for index in indexes.values():
+        index.close()
     if args.verbose:
-        print(f"\n{'id':<5} {'erqi':>5} {'naive':>6}  query")
-        for q, a, b in zip(queries, results["erqi-search"][0], results["naive baseline"][0]):
-            print(f"{q['id']:<5} {a or '-':>5} {b or '-':>6}  {q['query']}")
+        names = list(runners)
+        print(f"\n{'id':<5} " + " ".join(f"{n[:12]:>12}" for n in names) + "  query")
+        for i, q in enumerate(queries):
+            print(f"{q['id']:<5} " + " ".join(f"{ranks[n][i][0] or '-':>12}" for n in names) + f"  {q['query']}")
     return 0
 
 

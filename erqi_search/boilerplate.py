@@ -21,7 +21,7 @@ Nothing is removed from the middle or the head of a file. The frequent
 shapes come from the corpus itself (:func:`erqi_search.ingest.template_tails`
 reads the files), so this works for any corpus and ships no list.
 
->>> tails = template_shapes([["正文一。", "本作品属于公有领域", "Public domain"]] * 5 + [["正文二。"]] * 5)
+>>> tails = template_shapes([[f"正文{n}。", "本作品属于公有领域", "Public domain"] for n in range(5)] + [["正文。"]] * 5)
 >>> sorted(tails)
 ['Public domain', '本作品属于公有领域']
 >>> strip_template_tail(["各位代表：", "正文。", "", "本作品属于公有领域", "Public domain"], tails)

@@ -134,3 +134,11 @@ def test_cluster_script_lists_and_stops_nodes(sphinx):
     nodes = subprocess.run([sys.executable, str(SCRIPT), "nodes", sphinx["root"] / "cluster"], capture_output=True,
                            text=True).stdout.split()
     assert nodes == ["s0r0", "s0r1", "s1r0", "s1r1"]
+
+
+def test_a_second_index_on_the_same_cluster_is_refused(sphinx, tmp_path):
+    result = CliRunner().invoke(main, ["--engine", sphinx["url"], "index", "build", str(sphinx["src"]),
+                                       "--index", str(tmp_path / "other"), "-q"])
+    assert result.exit_code == 1 and "holds the index at" in result.stderr and "Traceback" not in result.output
+    with open_index(sphinx["root"] / "ix") as index:
+        assert index.search("大气污染防治").total > 0

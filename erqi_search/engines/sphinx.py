@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -81,6 +82,16 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _names_cluster(index_dir: Path, cluster_file: Path) -> bool:
+    """Whether the index at ``index_dir`` still exists and was built on ``cluster_file``'s cluster."""
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    named = (manifest.get("sphinx") or {}).get("cluster")
+    return bool(named) and os.path.realpath(named) == os.path.realpath(cluster_file)
+
+
 class Cluster:
     """The cluster a URL names: its layout, and connections to its nodes."""
 
@@ -95,8 +106,37 @@ class Cluster:
         except (OSError, ValueError) as err:
             raise SphinxError(f"cannot read the cluster description {found[0]}: {err}") from None
         self.url = url
+        self.file = Path(found[0])
         self.front = (parsed.hostname, parsed.port or 9306)
         self._conn = None
+
+    @property
+    def owner_file(self) -> Path:
+        """Names the index directory whose data the cluster holds (beside the cluster file)."""
+        return self.file.with_name(self.file.stem + ".owner")
+
+    def owner(self) -> str | None:
+        try:
+            return self.owner_file.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def claim(self, index_dir: Path) -> None:
+        """Make ``index_dir`` the cluster's index. One cluster holds one index:
+        writing another one into it would empty the first, so that is refused
+        while the first still exists and still names this cluster."""
+        mine = os.path.realpath(index_dir)
+        owner = self.owner()
+        if owner and owner != mine and _names_cluster(Path(owner), self.file):
+            raise SphinxError(f"the Sphinx cluster of {self.file} holds the index at {owner}; one cluster holds "
+                              "one index: start another cluster for this one, or delete that index first")
+        temp = self.owner_file.with_name(self.owner_file.name + ".tmp")
+        try:
+            temp.write_text(mine + "\n", encoding="utf-8")
+            os.replace(temp, self.owner_file)
+        except OSError as err:
+            raise SphinxError(f"cannot record the index's claim on the cluster in {self.owner_file}: "
+                              f"{err.strerror or err}") from None
 
     def nodes(self):
         """``(name, host, port)`` of every node, the URL's own first."""
@@ -258,6 +298,7 @@ class SphinxWriter:
         self.cluster = Cluster(url)
         current = ((manifest or {}).get("sphinx") or {}).get("slot")
         slots = sorted(self.cluster.layout["slots"])
+        self.cluster.claim(gen.parent)
         if base is not None:
             if current is None:
                 raise SphinxError("the index was not built with a Sphinx engine; rebuild it with --engine")
@@ -294,6 +335,10 @@ class SphinxEngine:
         slot = (manifest.get("sphinx") or {}).get("slot")
         if slot not in self.cluster.layout.get("slots", {}):
             raise SphinxError(f"the index was not built on this Sphinx cluster; rebuild it with --engine {url}")
+        owner = self.cluster.owner()
+        if owner and owner != os.path.realpath(gen.parent):
+            raise SphinxError(f"the Sphinx cluster of {self.cluster.file} now holds the index at {owner}; "
+                              "rebuild this one on a cluster of its own")
         self.index = self.cluster.slot(slot)["index"]
         self._stats = None
         self._df: dict = {}
@@ -445,7 +490,7 @@ class SphinxEngine:
         before answering with the partial result."""
         for wait in RETRY_WAITS:
             sets = self.cluster.query(sql, params)
-            if not any(_incomplete(meta) for meta in sets if meta and len(meta[0]) == 2 and meta[0][0] == "total"):
+            if not any(_incomplete(rows) for rows in sets if _is_meta(rows)):
                 return sets
             time.sleep(wait)
         return self.cluster.query(sql, params)
@@ -622,6 +667,11 @@ class _Doc:
         return Passage(self.doc_id, f"{self.doc_id}#{self.ordinal:03d}", self.ordinal, r["title"], self.year,
                        r["date"], r["region"], r["source"], tuple(r["section_path"]), tuple(r["keywords"]),
                        tuple(r["key_terms"]), r["text"], tuple(r["span"]))
+
+
+def _is_meta(rows) -> bool:
+    """Whether a result set is ``SHOW META``'s (name, value rows; a warning may come first)."""
+    return bool(rows) and all(len(r) == 2 for r in rows) and any(r[0] in ("total", "warning") for r in rows)
 
 
 def _incomplete(meta) -> bool:
