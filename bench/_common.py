@@ -129,3 +129,10 @@ class MemorySampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def sphinx_cluster(*args) -> str:
+    """Run scripts/sphinx-cluster; its last line of output (``up`` prints the engine URL)."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "sphinx-cluster"), *map(str, args)],
+                         capture_output=True, text=True, timeout=300, check=True).stdout.strip()
+    return out.splitlines()[-1] if out else ""

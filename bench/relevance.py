@@ -1,13 +1,13 @@
 """MRR@10 and hits on the dev queries: erqi-search beside the naive baseline.
 
-    python bench/relevance.py [--queries FILE] [--k 10] [--engine URL] [--verbose]
+    python bench/relevance.py [--queries FILE] [--k 10] [--sphinx] [--verbose]
 
 erqi-search is asked through its library API (the same answers the
 ``search --format json`` command prints); the baseline is jieba's stock
 ChineseAnalyzer on Whoosh defaults over blank-line paragraphs
 (bench/baselines/naive.py). Both index seeds/, or the corpus a query names
 (``"corpus": "gov_reports"``); queries are reported by ``"kind"`` too
-(topic, question, alias). ``--engine`` adds erqi-search on another engine.
+(topic, question, alias). ``--sphinx`` adds erqi-search on a local Sphinx cluster.
 Scoring follows ../shared/eval/evaluate.py: a hit is relevant when its text
 contains a marker, and a query with a year must see only that year.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import CORPORA, DEV_QUERIES, ROOT, evaluate_module, machine  # noqa: E402
+from bench._common import CORPORA, DEV_QUERIES, ROOT, evaluate_module, machine, sphinx_cluster  # noqa: E402
 from bench.baselines import naive  # noqa: E402
 
 
@@ -52,26 +52,43 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queries", default=str(DEV_QUERIES))
     ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--engine", help="also run erqi-search on this engine URL (sphinx://...)")
+    ap.add_argument("--sphinx", action="store_true",
+                    help="also run erqi-search on a local 2-shard, 1-mirror Sphinx cluster per corpus")
     ap.add_argument("--verbose", action="store_true", help="one line per query")
     args = ap.parse_args()
     queries = [json.loads(line) for line in open(args.queries, encoding="utf-8") if line.strip()]
-    norm = evaluate_module().norm
 
     from erqi_search import build_index, open_index
-    from erqi_search.errors import ErqiSearchError
 
     work = Path(tempfile.mkdtemp(prefix="erqi-relevance-"))
     corpora = list(dict.fromkeys(q.get("corpus", "seeds") for q in queries))
-    systems = {"erqi-search": None} | ({f"erqi-search ({args.engine.split('?')[0]})": args.engine}
-                                       if args.engine else {})
-    indexes = {}
-    for corpus in corpora:
-        for name, engine in systems.items():
-            path = work / f"{corpus}-{len(indexes)}"
-            build_index([corpus_path(corpus)], path, engine=engine)
-            indexes[name, corpus] = open_index(path)
-        naive.build([corpus_path(corpus)], work / f"naive-{corpus}")
+    systems = ["erqi-search"] + (["erqi-search on Sphinx"] if args.sphinx else [])
+    indexes, clusters = {}, []
+    try:
+        for corpus in corpora:
+            build_index([corpus_path(corpus)], work / corpus, jobs=1)
+            indexes["erqi-search", corpus] = open_index(work / corpus)
+            if args.sphinx:
+                clusters.append(work / f"cluster-{corpus}")
+                url = sphinx_cluster("up", clusters[-1], "--shards", 2, "--mirrors", 1)
+                build_index([corpus_path(corpus)], work / f"{corpus}-sphinx", engine=url)
+                indexes["erqi-search on Sphinx", corpus] = open_index(work / f"{corpus}-sphinx")
+            naive.build([corpus_path(corpus)], work / f"naive-{corpus}")
+        report(args, queries, indexes, systems, work)
+    finally:
+        for index in indexes.values():
+            index.close()
+        for where in clusters:
+            sphinx_cluster("down", where)
+    return 0
+
+
+def report(args, queries, indexes, systems, work: Path) -> None:
+    """Score every system on the queries and print MRR by kind (and per query with --verbose)."""
+    from erqi_search.errors import ErqiSearchError
+
+    norm = evaluate_module().norm
+    corpora = list(dict.fromkeys(q.get("corpus", "seeds") for q in queries))
 
     def erqi_runner(name):
         def run(query, k, corpus):
@@ -98,14 +115,11 @@ def main() -> int:
             chosen = [row for q, row in zip(queries, rows) if kind in ("all", q.get("kind", "topic"))]
             mrr, found, year_bad = summary(chosen)
             print(f"{name:<28} {kind:<10} {mrr:>8.3f} {found:>4}/{len(chosen):<2} {year_bad:>16}")
-    for index in indexes.values():
-        index.close()
     if args.verbose:
         names = list(runners)
         print(f"\n{'id':<5} " + " ".join(f"{n[:12]:>12}" for n in names) + "  query")
         for i, q in enumerate(queries):
             print(f"{q['id']:<5} " + " ".join(f"{ranks[n][i][0] or '-':>12}" for n in names) + f"  {q['query']}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,15 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import CORPORA, QUERY_MIX, ROOT, machine, percentile, text_size  # noqa: E402
-
-SCRIPT = ROOT / "scripts" / "sphinx-cluster"
-
-
-def cluster(*args) -> str:
-    out = subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True,
-                         timeout=300, check=True).stdout.strip()
-    return out.splitlines()[-1] if out else ""
+from bench._common import CORPORA, QUERY_MIX, machine, percentile, text_size  # noqa: E402
+from bench._common import sphinx_cluster as cluster  # noqa: E402
 
 
 def timed_build(sources, path: Path, engine: str | None) -> float:

@@ -162,11 +162,18 @@ def curated() -> list[tuple[str, str, str]]:
 
 
 def alias_classes(mined: list[dict], use_curated: bool = True) -> dict[str, tuple[str, ...]]:
-    """Each normalised term -> its aliases, both directions (mined pairs first)."""
+    """Each normalised term -> its aliases, both directions (mined pairs first).
+    Full forms of one acronym that share at least two characters name the
+    same thing (世界贸易组织, 世贸组织 for WTO) and are aliases of each other.
+
+    >>> alias_classes([{"alias": "wto", "full": "世界贸易组织"}, {"alias": "wto", "full": "世贸组织"}], False)["世贸组织"]
+    ('wto', '世界贸易组织')
+    """
     classes: dict[str, list[str]] = defaultdict(list)
     pairs = [(p["alias"], p["full"]) for p in mined]
     if use_curated:
         pairs += [(a, f) for a, f, _ in curated()]
+    fulls: dict[str, list[str]] = defaultdict(list)
     for alias, full in pairs:
         # a short form inside its full form (特区, 汕头经济特区) is a generic head:
         # the full form finds it anyway, and it must not widen the full form
@@ -174,4 +181,11 @@ def alias_classes(mined: list[dict], use_curated: bool = True) -> dict[str, tupl
         for a, b in directions:
             if b not in classes[a] and a != b:
                 classes[a].append(b)
+        if alias.isascii() and full not in fulls[alias]:
+            fulls[alias].append(full)
+    for siblings in fulls.values():
+        for a in siblings:
+            for b in siblings:
+                if a != b and a not in b and len(set(a) & set(b)) >= 2 and b not in classes[a]:
+                    classes[a].append(b)
     return {term: tuple(others) for term, others in classes.items()}

@@ -29,7 +29,7 @@ from typing import Iterator, Union
 class Form:
     """One way a concept may be written: normalised ``text``, its ``weight``
     relative to the typed form, and where it came from (``typed``,
-    ``synonym``, ``alias``, ``curated``)."""
+    ``synonym``, ``alias``, ``part``: a known part of a word the corpus never uses)."""
 
     text: str
     weight: float = 1.0

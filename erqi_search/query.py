@@ -25,7 +25,8 @@ from .analysis import STOP_WORDS, synonym_classes, words
 from .errors import QuerySyntaxError
 from .plan import All, Any, Exclude, Filter, Form, Plan, Soft, Term, YearForm
 from .plan import Phrase as Sequence
-from .ranking import ALIAS_WEIGHT, MAX_DEPTH, MAX_LEAVES, MAX_TERMS, PHRASE_BONUS, SYNONYM_WEIGHT, YEAR_TERM_BONUS
+from .ranking import (ALIAS_WEIGHT, MAX_DEPTH, MAX_LEAVES, MAX_TERMS, PART_WEIGHT, PHRASE_BONUS, SYNONYM_WEIGHT,
+                      YEAR_TERM_BONUS)
 from .text import atoms, normalize_text
 
 #: Field aliases a query may use, and the field each means.
@@ -259,9 +260,10 @@ class QueryCompiler:
 
     ``segmenter`` is the index's query dictionary; ``aliases`` maps a
     normalised term to its aliases (mined from the corpus and curated);
-    ``doc_frequency(term)`` (optional) tells how common a term is, so that a
-    query past :data:`~erqi_search.ranking.MAX_TERMS` drops its most common
-    terms first. Compiling is pure: the same tree gives the same plan.
+    ``doc_frequency(term, field="content")`` (optional) tells how common a
+    term is, so that a query past :data:`~erqi_search.ranking.MAX_TERMS`
+    drops its most common terms first, and a word the corpus never uses is
+    looked for as its known parts. Compiling is pure: the same tree gives the same plan.
 
     >>> from erqi_search.dictionary import Segmenter
     >>> plan = QueryCompiler(Segmenter({"大气": 5, "污染": 5}, 100)).compile(parse("大气 -扬尘"))
@@ -282,6 +284,7 @@ class QueryCompiler:
         if root is None:
             return Plan(None, hint="查询中没有可检索的词 (nothing searchable: only stop words or punctuation)")
         root, notes = self._capped(root)
+        root = self._with_parts(root, highlights)
         return Plan(root, tuple(dict.fromkeys(h for h in highlights if h)), tuple(notes))
 
     # -- nodes
@@ -402,6 +405,35 @@ class QueryCompiler:
         if not terms:
             return None
         return Filter(name, value=value if name == "section" else "", words=terms)
+
+    # -- words the corpus never uses
+
+    def _with_parts(self, node, highlights: list[str]):
+        """``node`` with each term the corpus never uses (in no form, and not
+        as a character sequence either) given its known parts as forms:
+        ``停车难`` is looked for as ``停车``. Needs ``doc_frequency``."""
+        if self.doc_frequency is None:
+            return node
+        if isinstance(node, Term):
+            parts = self._parts(node)
+            highlights.extend(f.text for f in parts)
+            return Term(node.label, node.forms + parts, node.optional) if parts else node
+        if isinstance(node, Exclude):
+            return Exclude(self._with_parts(node.item, highlights))
+        if isinstance(node, (Soft, All, Any)):
+            return type(node)(tuple(self._with_parts(n, highlights) for n in node.items))
+        return node
+
+    def _parts(self, term: Term) -> tuple[Form, ...]:
+        texts = [f.text for f in term.forms if isinstance(f, Form)]
+        if term.optional or len(atoms(term.label)) < 3 or any(self.doc_frequency(t) for t in texts):
+            return ()
+        pairs = [a + b for (a, _, _), (b, _, _) in zip(atoms(term.label), atoms(term.label)[1:])]
+        if all(self.doc_frequency(pair, "grams") for pair in pairs):
+            return ()  # it may occur verbatim, cut another way
+        parts = dict.fromkeys(p for p in self.seg.cut_for_search(term.label)
+                              if p != term.label and len(atoms(p)) >= 2 and p not in STOP_WORDS)
+        return tuple(Form(p, PART_WEIGHT, "part") for p in parts if self.doc_frequency(p))
 
     # -- bounds
 

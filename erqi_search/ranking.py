@@ -38,6 +38,9 @@ GRAMS_WEIGHT = 0.8
 #: (an acronym or a short form) less again: it may be ambiguous.
 SYNONYM_WEIGHT = 0.6
 ALIAS_WEIGHT = 0.5
+#: A word the corpus never uses (停车难) is looked for as its known parts
+#: (停车), which say less than the word would.
+PART_WEIGHT = 0.5
 #: A fragment of several words found verbatim earns this much over its words.
 PHRASE_BONUS = 2.0
 #: A quoted phrase's own score, as one BM25 term on the character sequence.

@@ -112,7 +112,8 @@ def test_a_pasted_paragraph_keeps_its_least_common_terms_and_says_so():
     chars = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥金木水火土东南西北春夏秋冬梅兰竹菊琴棋书画诗酒茶花鸟鱼虫山川云雨"
     words = [chars[i] + chars[i + 1] for i in range(0, 54, 2)]  # 27 terms the dictionary does not know
     frequency = {w: (1000 if i % 3 == 0 else i) for i, w in enumerate(words)}
-    plan = QueryCompiler(SEG, doc_frequency=frequency.get).compile(parse(" ".join(words)))
+    plan = QueryCompiler(SEG, doc_frequency=lambda term, field="content": frequency.get(term, 0)).compile(
+        parse(" ".join(words)))
     kept = [t.label for t in plan.terms()]
     assert len(kept) == MAX_TERMS and set(kept) == set(sorted(words, key=frequency.get)[:MAX_TERMS])
     assert plan.notes and "too many terms" in plan.notes[0]
@@ -126,3 +127,15 @@ def test_compiling_is_pure():
     b = compiler.compile(parse("大气 -扬尘 回迁"))
     assert a == b and a.highlights == ("大气", "回迁")
     assert isinstance(a.root.items[-1], Exclude)
+
+
+def test_a_word_the_corpus_never_uses_is_looked_for_as_its_parts(seed_index):
+    """停车难 is in jieba's dictionary but in no seed report: its part 停车 is
+    looked for, weighted below a typed word; a word the corpus holds is not
+    split, nor one that occurs verbatim under another cut (停车泊位)."""
+    forms = {t.label: [(f.text, f.origin) for f in t.forms] for t in seed_index.plan("停车难 公共停车泊位 安置房").terms()}
+    assert forms["停车难"] == [("停车难", "typed"), ("停车", "part")]
+    assert all(origin != "part" for term in ("安置房", "公共停车泊位") for _, origin in forms.get(term, []))
+    results = seed_index.search("停车难", explain=True)
+    assert results.total > 0 and all("停车" in h.text for h in results.hits)
+    assert results.hits[0].matched[0]["origin"] == "part"

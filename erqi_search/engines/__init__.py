@@ -15,7 +15,7 @@ An engine (reading)::
     find_passage(passage_id) -> Passage | None
     document(doc_id) -> list[Passage]       # a report's passages, in order
     all_passages() -> Iterator[Passage]
-    doc_frequency(term) -> int              # how common a word is
+    doc_frequency(term, field="content") -> int   # how common a word (or a "grams" pair) is
     year_totals() -> dict[int, int]         # live passages per year
     passage_count: int
     close()

@@ -611,8 +611,9 @@ class SphinxEngine:
             yield from (_Doc(r).passage() for r in rows)
             last = rows[-1][0]
 
-    def doc_frequency(self, term: str) -> int:
-        return self._dfs([f"@content {_quote(term)}"])[f"@content {_quote(term)}"]
+    def doc_frequency(self, term: str, field: str = "content") -> int:
+        expression = f"@{field} {_quote(term)}"
+        return self._dfs([expression])[expression]
 
     def year_totals(self) -> dict[int, int]:
         return {y: n for y, n in self.stats()["years"].items() if y}

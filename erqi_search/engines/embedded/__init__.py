@@ -61,8 +61,8 @@ class EmbeddedEngine:
             for i in range(n):
                 yield self.reader.passage(first + i)
 
-    def doc_frequency(self, term: str) -> int:
-        return self.reader.doc_frequency("content", term)
+    def doc_frequency(self, term: str, field: str = "content") -> int:
+        return self.reader.doc_frequency(field, term)
 
     def year_totals(self) -> dict[int, int]:
         import numpy as np
