@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 from . import store
 from .engines import default_engine, engine_kind, engine_writer
 from .errors import ErqiSearchError, SourceNotFound, UnreadableReport, UnsafeUpdate
-from .ingest import find_report_files, read_report, template_tails
+from .ingest import find_report_files, read_report, template_tails_by_directory
 from .model import BuildReport, IndexStatus, Progress
 from .passages import cut_passages
 
@@ -64,17 +64,36 @@ def check_sources(sources) -> list[str]:
     return checked
 
 
-def _scan(sources: Iterable, skip=None) -> list[tuple[str, dict | None, str]]:
-    """Every report file under the sources, with its metadata row and a unique doc_id."""
-    items, used = [], set()
+def _scan(sources: Iterable, skip=None, taken: Iterable[str] = ()) -> list[tuple[str, dict | None, str]]:
+    """Every report file under the sources (each once), with its metadata row
+    and a doc_id unique among them and the ``taken`` ones."""
+    items, used, seen = [], set(taken), set()
     for path, meta in find_report_files(sources, skip):
         where = os.path.abspath(path)  # links are kept as named, so a warning names them
+        if where in seen:
+            continue
+        seen.add(where)
         doc_id = path.stem
         if doc_id in used:
             doc_id = f"{doc_id}~{hashlib.sha1(where.encode()).hexdigest()[:6]}"
         used.add(doc_id)
         items.append((where, meta, doc_id))
     return items
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _joined_sources(recorded: list[str], given: list[str]) -> list[str]:
+    """The recorded sources with the given ones added, none inside another."""
+    joined = list(dict.fromkeys(recorded + given))
+    return [s for s in joined if not any(o != s and _inside(s, o) for o in joined)]
+
+
+def _boilerplate(shapes: dict[str, frozenset[str]]) -> dict[str, list[str]]:
+    """The manifest's record of template tails: directory -> shapes, where there are any."""
+    return {d: sorted(found) for d, found in sorted(shapes.items()) if found}
 
 
 def _file_sha(path: str) -> str:
@@ -375,7 +394,8 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
         gen = store.new_generation(path, previous)
         try:
             writer = engine_writer(engine, gen, None, previous)
-            tails = template_tails(items)
+            shapes = template_tails_by_directory(items)
+            tails = frozenset().union(*shapes.values())
             records, written, side_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, tails)
             files = {}
             for item, record in zip(items, records):
@@ -388,7 +408,7 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
             extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen), **described.get("manifest", {}),
-                     "boilerplate": sorted(tails)}
+                     "boilerplate": _boilerplate(shapes)}
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
@@ -414,6 +434,11 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
     reports go into a new small segment; deletions are marked; the merge
     policy merges small segments, never the whole index for one file.
 
+    ``sources`` (default: the recorded ones) limits the update to the files
+    under them and adds them to the recorded sources; files of other
+    recorded sources are left as they are. So ``update_index(path, ["new/"])``
+    adds a folder to an index (to replace the sources, rebuild with them).
+
     A source that no longer exists is an error (:class:`SourceNotFound`); one
     that exists but would lose every report it held is refused
     (:class:`UnsafeUpdate`) unless ``allow_empty_source`` is true.
@@ -424,20 +449,24 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
     with store.IndexLock(_prepare(path), lock_wait):
         manifest = store.read_manifest(path)
         engine = None if manifest.get("engine") in (None, "embedded") else manifest["engine"]
-        sources = check_sources(sources or manifest["sources"])
+        roots = check_sources(sources or manifest["sources"])
+        for source in manifest["sources"]:
+            if sources and not os.path.exists(source):
+                raise SourceNotFound(source, "no longer exists: an update adds the sources it is given, so to "
+                                             "follow a moved folder run: erqi-search index rebuild NEW_PATH")
         store.clean(path, store.kept_generations(manifest))
         report = BuildReport(str(path), manifest["generation"], manifest["documents"], manifest["passages"])
-        items = _scan(sources, lambda where, reason: report.skip(where, reason, warn))
         recorded = store.read_sources(path, manifest)
+        in_scope = {p: f for p, f in recorded.items() if any(_inside(p, root) for root in roots)}
+        kept_ids = [f["doc_id"] for p, f in recorded.items() if p not in in_scope]
+        items = _scan(roots, lambda where, reason: report.skip(where, reason, warn), kept_ids)
         if not allow_empty_source:
-            _refuse_emptied_sources(sources, items, recorded)
-        added, changed, unchanged = _changed_files(items, recorded)
-        tails = template_tails(items)
-        if sorted(tails) != manifest.get("boilerplate", []):
-            # the template tails changed: every recorded file is cut anew
-            changed, unchanged = [i for i in items if i[0] in recorded], 0
+            _refuse_emptied_sources(roots, items, in_scope)
+        added, changed, unchanged = _changed_files(items, in_scope)
         scanned = {i[0] for i in items}
-        removed = [p for p in recorded if p not in scanned]
+        removed = [p for p in in_scope if p not in scanned]
+        changed, unchanged, shapes = _recut_for_new_templates(manifest, items, added, changed, removed, unchanged)
+        tails = frozenset().union(*map(frozenset, shapes.values()))
         report.unchanged = unchanged
         report.removed = [recorded[p]["doc_id"] for p in removed if "skipped" not in recorded[p]]
         if not (added or changed or removed):
@@ -450,7 +479,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             writer.delete(deletes)
             work = changed + added
             records, written, side_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, tails)
-            files = {p: f for p, f in recorded.items() if p in scanned}
+            files = {p: f for p, f in recorded.items() if p in scanned or p not in in_scope}
             for item, record in zip(work, records):
                 if "skipped" in record:
                     report.skip(item[0], record["skipped"], warn)
@@ -459,7 +488,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
             extra = {**_collect_sides(gen, side_parts, old, deletes), **described.get("manifest", {}),
-                     "boilerplate": sorted(tails)}
+                     "boilerplate": shapes}
             os.link(old / store.QUERY_DICT, gen / store.QUERY_DICT)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
@@ -470,8 +499,28 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
         # a changed file that can no longer be read has lost its passages
         report.removed += [i[2] for i in changed if i[0] not in indexed and "skipped" not in recorded[i[0]]]
         extra["query_dictionary_total"] = manifest["query_dictionary_total"]
-        _publish(path, gen, engine, sources, files, report, started, manifest, extra)
+        joined = _joined_sources(manifest["sources"], roots) if sources else roots
+        _publish(path, gen, engine, joined, files, report, started, manifest, extra)
     return report
+
+
+def _recut_for_new_templates(manifest: dict, items: list, added: list, changed: list, removed: list,
+                             unchanged: int) -> tuple[list, int, dict]:
+    """Template tails of the directories an update touches, judged again: where
+    they changed, every file of the directory is cut anew (it joins
+    ``changed``). Returns ``changed``, ``unchanged`` and the manifest's new
+    record of template tails."""
+    recorded = manifest.get("boilerplate")
+    if not isinstance(recorded, dict):  # an index of 0.2.0's first builds: judge every directory
+        recorded, touched = {}, {os.path.dirname(i[0]) for i in items}
+    else:
+        touched = {os.path.dirname(p) for p in [i[0] for i in added + changed] + removed}
+    fresh = template_tails_by_directory(os.path.join(d, "-") for d in touched)
+    recut = {d for d in touched if sorted(fresh.get(d, ())) != recorded.get(d, [])}
+    known = {i[0] for i in added + changed}
+    again = [i for i in items if os.path.dirname(i[0]) in recut and i[0] not in known]
+    shapes = {d: s for d, s in recorded.items() if d not in touched} | _boilerplate(fresh)
+    return changed + again, unchanged - len(again), dict(sorted(shapes.items()))
 
 
 def index_status(path=None) -> IndexStatus:
@@ -505,8 +554,15 @@ def index_status(path=None) -> IndexStatus:
         stale=stale,
         missing_sources=missing,
         segments=segments,
-        boilerplate=manifest.get("boilerplate", []),
+        boilerplate=_shapes_listed(manifest.get("boilerplate")),
     )
+
+
+def _shapes_listed(recorded) -> list[str]:
+    """Every template tail shape the manifest records, once each."""
+    if isinstance(recorded, dict):
+        return sorted({shape for found in recorded.values() for shape in found})
+    return list(recorded or [])
 
 
 __all__ = ["BuildReport", "IndexStatus", "Progress", "build_index", "update_index", "rebuild_index",

@@ -408,26 +408,32 @@ def read_tail(path: Path, n: int = TAIL_LINES) -> list[str]:
     return tail[::-1]
 
 
-def template_tails(paths: Iterable) -> frozenset[str]:
-    """The template tail shapes (see :mod:`erqi_search.boilerplate`) of the
-    directories that hold ``paths`` (file paths, or the pairs
-    :func:`find_report_files` yields), to pass to :func:`read_report`.
+def template_tails_by_directory(paths: Iterable) -> dict[str, frozenset[str]]:
+    """The template tail shapes (see :mod:`erqi_search.boilerplate`) of each
+    directory that holds one of ``paths`` (file paths, or the pairs
+    :func:`find_report_files` yields).
 
     Each directory is judged from all its .txt and .md files, whichever of
     them ``paths`` lists, so that a file read alone is cut as it is when its
     whole directory is indexed. A directory of fewer than five files has no
     template.
     """
-    directories = dict.fromkeys(Path(p[0] if isinstance(p, tuple) else p).parent for p in paths)
-    shapes: set[str] = set()
+    directories = dict.fromkeys(str(Path(p[0] if isinstance(p, tuple) else p).parent) for p in paths)
+    shapes = {}
     for directory in directories:
         try:
             files = sorted(e.path for e in os.scandir(directory)
                            if e.name.lower().endswith(TEXT_SUFFIXES) and not e.name.startswith("."))
         except OSError:
-            continue
-        shapes |= template_shapes(read_tail(Path(f)) for f in files)
-    return frozenset(shapes)
+            files = []
+        shapes[directory] = template_shapes(read_tail(Path(f)) for f in files)
+    return shapes
+
+
+def template_tails(paths: Iterable) -> frozenset[str]:
+    """The template tail shapes of the directories that hold ``paths``, to
+    pass to :func:`read_report` (see :func:`template_tails_by_directory`)."""
+    return frozenset().union(*template_tails_by_directory(paths).values())
 
 
 #: Titles are cut to this many characters (a file without line breaks would

@@ -54,9 +54,31 @@ def test_moved_source_is_refused_then_rebuilt_from_its_new_place(seeded, tmp_pat
         update_index(ix, jobs=1)
     assert generation(ix) == before
     assert index_status(ix).missing_sources == [str(src)]
+    with pytest.raises(SourceNotFound, match="index rebuild NEW_PATH"):
+        update_index(ix, [moved], jobs=1)  # an update adds sources: it would hold every report twice
+    assert generation(ix) == before
     report = rebuild_index(ix, [moved], jobs=1)
     assert report.documents == 5
     assert index_status(ix).sources == [str(moved)] and index_status(ix).missing_sources == []
+
+
+def test_update_with_a_new_folder_adds_it_and_keeps_the_rest(seeded, tmp_path):
+    """0.2's first update replaced the sources with the one given: 23,470
+    reports of the full index were removed to add one file."""
+    src, ix = seeded
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "000_7ff3adef1ce2c60f.txt").write_text("二七区2026年口袋公园\n\n全区新建口袋公园十二个。\n", encoding="utf-8")
+    report = update_index(ix, [extra], jobs=1)
+    assert report.removed == [] and len(report.added) == 1 and report.added[0] != "000_7ff3adef1ce2c60f"
+    status = index_status(ix)
+    assert status.documents == 6 and status.sources == [str(src), str(extra)] and not status.stale
+    with open_index(ix) as index:
+        assert index.search('"口袋公园"').total == 1 and index.search("大气污染防治").total > 0
+    (src / "004_9d785b2161a49b6a.txt").unlink()
+    assert update_index(ix, [extra], jobs=1).removed == []  # only the folder given is looked at
+    assert update_index(ix, jobs=1).removed == ["004_9d785b2161a49b6a"]
+    assert update_index(ix, [src.parent], jobs=1).added == []  # a folder holding the sources adds nothing twice
 
 
 def test_update_that_would_empty_a_source_needs_a_flag(seeded):
