@@ -465,11 +465,14 @@ def find_report_files(sources, skip: Skip | None = None) -> Iterator[tuple[Path,
     what is passed over is reported through ``skip(path, reason)``.
     """
     skip = skip or (lambda path, reason: None)
+    sidecars: dict[Path, dict[str, dict[str, str]]] = {}  # read once per folder
     for source in sources:
         source = Path(source)
         if source.is_file():
             if source.suffix.lower() in SUFFIXES:
-                yield source, read_metadata(source.parent).get(source.name)
+                if source.parent not in sidecars:
+                    sidecars[source.parent] = read_metadata(source.parent)
+                yield source, sidecars[source.parent].get(source.name)
             else:
                 skip(source, NOT_A_REPORT)
         elif source.is_dir():
