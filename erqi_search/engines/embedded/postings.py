@@ -172,16 +172,18 @@ def encode(docs, freqs, positions=None) -> bytes:
     return bytes(out)
 
 
-def decode_entry(buf, value: int, offset: int, positional: bool = False):
+def decode_entry(buf, value: int, offset: int, positional: bool = False, has_positions: bool = False):
     """The arrays of a dictionary entry (one run, or several run by run, each
-    after its posting count as a varint)."""
+    after its posting count as a varint). ``has_positions``: the entry's
+    runs hold positions (a ``grams`` term), which a read without
+    ``positional`` must still step over to reach the next run."""
     df, runs = entry_parts(value)
     if runs == 1:
         return decode(buf, df, offset, positional)
     parts = []
     for _ in range(runs):
         n, offset = read_varint(buf, offset)
-        *arrays, offset = _decode(buf, n, offset, positional)
+        *arrays, offset = _decode(buf, n, offset, positional, skip=has_positions and not positional)
         parts.append(arrays)
     return tuple(np.concatenate(column) for column in zip(*parts))
 
@@ -206,7 +208,7 @@ def _bits(buf, offset: int, n: int, count: int) -> tuple[list[int], int]:
     return values, offset
 
 
-def _decode_small(buf, n: int, offset: int, positional: bool):
+def _decode_small(buf, n: int, offset: int, positional: bool, skip: bool = False):
     """:func:`_decode` for a short run, in plain Python (numpy's per-call cost
     would be most of the time)."""
     header = buf[offset]
@@ -236,12 +238,21 @@ def _decode_small(buf, n: int, offset: int, positional: bool):
         offset += total
         high, offset = _bits(buf, offset, total, high_planes)
         out.append(np.array([h << 8 | v for h, v in zip(high, low)], np.uint16))
+    elif skip:
+        offset = _after_positions(offset, sum(freqs), high_planes)
     return (*out, offset)
 
 
-def _decode(buf, n: int, offset: int, positional: bool):
+def _after_positions(offset: int, total: int, high_planes: int) -> int:
+    """Where the ``total`` positions stored at ``offset`` end (low bytes, then high bit planes)."""
+    return offset + total + high_planes * ((total + 7) // 8)
+
+
+def _decode(buf, n: int, offset: int, positional: bool, skip: bool = False):
+    """``(docs, freqs[, positions], offset after the run)``; ``skip``: the run
+    holds positions that are not wanted (the offset still passes them)."""
     if n <= SMALL:
-        return _decode_small(buf, n, offset, positional)
+        return _decode_small(buf, n, offset, positional, skip)
     header = buf[offset]
     code, freq_planes, high_planes = header & 3, (header >> 2) & 15, header >> 6
     first, offset = read_varint(buf, offset + 1)
@@ -264,9 +275,11 @@ def _decode(buf, n: int, offset: int, positional: bool):
         freqs += 1
     else:
         freqs = np.ones(n, np.uint16)
-    if not positional:
+    if not (positional or skip):
         return docs, freqs, offset
     total = int(freqs.sum()) if freq_planes else n
+    if not positional:
+        return docs, freqs, _after_positions(offset, total, high_planes)
     low = np.frombuffer(buf, np.uint8, total, offset).astype(np.uint16)
     offset += total
     if high_planes:

@@ -321,7 +321,7 @@ class SegmentReader:
     def read(self, field: str, found: tuple[int, int, int], positional: bool = False):
         """The arrays of an entry found by :meth:`lookup` (local document numbers)."""
         value, offset, _ = found
-        return postings.decode_entry(self.data, value, offset, positional)
+        return postings.decode_entry(self.data, value, offset, positional, schema.FIELDS[field] == "grams")
 
     def terms_with_prefix(self, field: str, prefix: str, limit: int):
         """Up to ``limit`` ``(term, (df, offset, length))`` of ``field`` starting with ``prefix``."""
