@@ -15,14 +15,12 @@ the generation (``sources.json``).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
-import shutil
-import socket
 import sys
 import time
+import zlib
 from pathlib import Path
 
 from . import __version__
@@ -186,6 +184,8 @@ def clean(path: Path, keep: set[str]) -> None:
     """Remove generations and temp files no manifest refers to (debris of killed writes)."""
     for gen in generations(path):
         if gen.name not in keep:
+            import shutil
+
             shutil.rmtree(gen, ignore_errors=True)
     for tmp in Path(path).glob(f".{MANIFEST}.*.tmp"):
         tmp.unlink(missing_ok=True)
@@ -239,7 +239,7 @@ class IndexLock:
             except PermissionError:
                 raise ErqiSearchError(f"cannot write the index at {self.file.parent}: permission denied") from None
             with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+                handle.write(f"{os.getpid()} {os.uname().nodename}\n")
             return self
 
     def _owner(self) -> int | None:
@@ -298,6 +298,8 @@ class ReportLines:
         self.file = Path(gen) / name
 
     def writer(self):
+        import gzip  # writes only: a search reads with zlib
+
         return gzip.open(self.file, "wt", encoding="utf-8", compresslevel=6)
 
     @staticmethod
@@ -309,6 +311,8 @@ class ReportLines:
         old = Path(old_gen) / self.file.name
         if not old.is_file():
             return
+        import gzip
+
         with gzip.open(old, "rt", encoding="utf-8") as source:
             for line in source:
                 if json.loads(line)["doc_id"] not in deleted_docs:
@@ -322,5 +326,5 @@ class ReportLines:
 def read_lines(handle) -> list[dict]:
     """Every record from a handle of :meth:`ReportLines.open` (thread-safe: positional reads)."""
     size = os.fstat(handle.fileno()).st_size
-    data = gzip.decompress(os.pread(handle.fileno(), size, 0)) if size else b""
+    data = zlib.decompress(os.pread(handle.fileno(), size, 0), wbits=31) if size else b""  # gzip format
     return [json.loads(line) for line in data.decode("utf-8").splitlines()]

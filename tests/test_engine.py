@@ -342,6 +342,22 @@ def test_pages_are_disjoint_and_cover_every_tie(tmp_path):
         assert pages == [h.passage_id for h in whole.hits] and len(set(pages)) == whole.total == 80
 
 
+def test_order_keys_of_a_few_documents_order_as_the_whole_ranking(seed_index_path):
+    """Ties are broken by passage id: keys read from a few documents' reports
+    (a cold search's path) must order them as the ranking of every report does."""
+    from erqi_search import open_index
+
+    with open_index(seed_index_path) as index:
+        reader = index.engine.reader
+        docs = np.random.default_rng(7).permutation(reader.doc_count_all)[:40]
+        direct = docs[np.argsort(reader.order_keys_of(docs))]
+        assert ("order",) not in reader._cache  # the whole ranking was not built
+        whole = docs[np.argsort(reader.order_keys()[docs])]
+        assert direct.tolist() == whole.tolist()
+        ids = [reader.passage(int(d)).passage_id for d in direct]
+        assert ids == sorted(ids)
+
+
 def test_old_format_index_is_refused_with_the_rebuild_hint(seeded):
     import json
 

@@ -13,7 +13,6 @@ segment, and a tiered merge policy keeps the number of segments bounded.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from ...plan import Plan
@@ -91,7 +90,7 @@ class PartitionWriter:
 
     def add(self, report, analyzed: list) -> None:
         if self._builder is None:
-            name = f"MAIN_{self.partition:04d}{secrets.token_hex(4)}"
+            name = f"MAIN_{self.partition:04d}{os.urandom(4).hex()}"
             self._builder = SegmentBuilder(self.gen, name)
         self._builder.add_report(report, analyzed)
 

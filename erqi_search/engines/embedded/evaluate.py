@@ -116,9 +116,9 @@ class Evaluator:
 
     def _bm25(self, field: str, docs: np.ndarray, tf: np.ndarray, df: int) -> np.ndarray:
         idf = ranking.idf(df, self.r.doc_count)
-        norms = self.r.norms(field, ranking.K1, ranking.B)
+        norms = self.r.norms(field, ranking.K1, ranking.B, docs)
         tf = tf.astype(np.float64)
-        return idf * tf * (ranking.K1 + 1) / (tf + norms[docs])
+        return idf * tf * (ranking.K1 + 1) / (tf + norms)
 
     def field_matches(self, field: str, term: str, weight: float) -> Matches:
         found = self.r.postings(field, term)
@@ -402,7 +402,7 @@ def evaluate(reader, plan: Plan, need: int, facets: bool = False) -> Outcome:
     else:
         window = np.arange(total)
     years = reader.years[docs[window]].astype(np.int64)
-    order = np.lexsort((reader.order_keys()[docs[window]], -years, -rounded[window], -tier[window]))
+    order = np.lexsort((reader.order_keys_of(docs[window]), -years, -rounded[window], -tier[window]))
     chosen = window[order][:need]
     out_facets = _facets(reader, docs) if facets else None
     return Outcome(docs[chosen].tolist(), rounded[chosen].tolist(), total, total_all, out_facets)
