@@ -24,6 +24,7 @@ against about 150 in Whoosh's hash table.
 from __future__ import annotations
 
 import struct
+import sys
 from bisect import bisect_right
 from typing import Iterable, Iterator
 
@@ -89,6 +90,14 @@ def write(out, entries: Iterable[tuple[bytes, int, int]]) -> int:
     return count
 
 
+def _u64s(buf, at: int, count: int):
+    """``count`` little-endian u64s at ``at``: a view where the machine is
+    little-endian (opening a big dictionary copies nothing), else a tuple."""
+    if sys.byteorder == "little":
+        return memoryview(buf)[at : at + 8 * count].cast("B").cast("Q")
+    return struct.unpack_from(f"<{count}Q", buf, at)
+
+
 class Lexicon:
     """Reads what :func:`write` wrote, from any buffer (bytes or a memory map)."""
 
@@ -97,8 +106,8 @@ class Lexicon:
         blocks, self.count, index_at, keys_length = _FOOTER.unpack_from(buf, len(buf) - _FOOTER.size)
         self.firsts = bytes(buf[index_at : index_at + keys_length]).split(b"\x00") if blocks else []
         at = index_at + keys_length
-        self.offsets = struct.unpack_from(f"<{blocks}Q", buf, at)
-        self.bases = struct.unpack_from(f"<{blocks}Q", buf, at + 8 * blocks)
+        self.offsets = _u64s(buf, at, blocks)
+        self.bases = _u64s(buf, at + 8 * blocks, blocks)
 
     def _block(self, i: int) -> list[tuple[bytes, int, int]]:
         """The entries of block ``i``: ``(key, value, offset)``."""
