@@ -188,9 +188,13 @@ def analyze_passages(report, passages, segmenter: Segmenter | None = None) -> li
     title_words = analyze_text(report.title, segmenter)[0]
     region = normalize_text(report.region) if report.region else ""
     section_cache: dict[tuple, tuple[list[str], list[str]]] = {}
+    shared: dict = {}  # one object per distinct token and position of the report: a
+    one = shared.setdefault  # long report's tokens are all held until it is written
     out = []
     for passage in passages:
         search, index, pairs = analyze_text(passage.text, segmenter)
+        search = [one(w, w) for w in search]
+        pairs = [(one(p, p), one(i, i)) for p, i in pairs]
         path = passage.section_path
         if path not in section_cache:
             section_cache[path] = (analyze_text(" ".join(path), segmenter)[0], [normalize_text(h) for h in path])

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .model import RATE_UNITS, Figure, decimal_text
+from .model import RATE_UNITS, Figure
 from .text import HAN, HAN_RE, normalize_text
 
 # ----------------------------------------------------------------- the units

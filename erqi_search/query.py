@@ -19,7 +19,7 @@ erqi_search.errors.QuerySyntaxError: 查询语法错误: 引号未闭合 (unclos
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .analysis import STOP_WORDS, synonym_classes, words
 from .errors import QuerySyntaxError

@@ -23,7 +23,7 @@ from pathlib import Path
 from . import store
 from .errors import ErqiSearchError, IndexClosed, IndexCorrupt, InvalidArgument
 from .model import Comparison, Figure, Hit, KeywordCount, SearchResults, TermChange, Trend, TrendPoint
-from .plan import All, Any, Filter, Phrase, Plan, with_filters
+from .plan import Any, Filter, Phrase, Plan, with_filters
 from .present import highlighted
 from .query import QueryCompiler, parse
 

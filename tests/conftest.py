@@ -75,12 +75,16 @@ def seed_index_path() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def seed_index(seed_index_path):
+def _opened(path: Path):
     from erqi_search.search import open_index
 
-    with open_index(seed_index_path) as index:
+    with open_index(path) as index:
         yield index
+
+
+@pytest.fixture(scope="session")
+def seed_index(seed_index_path):
+    yield from _opened(seed_index_path)
 
 
 def write_corpus(root: Path) -> Path:
@@ -120,6 +124,12 @@ def seed_build(tmp_path_factory) -> Path:
     shutil.copytree(SEEDS, root / "src")
     build_index([root / "src"], root / "ix", jobs=1)
     return root
+
+
+@pytest.fixture(scope="session")
+def fresh_seed_index(seed_build):
+    """The seed index built by this run's code (./index may be older), open; read it only."""
+    yield from _opened(seed_build / "ix")
 
 
 def relocate(ix: Path, old: Path, new: Path) -> None:

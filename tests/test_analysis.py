@@ -15,7 +15,7 @@ from erqi_search.analysis import (
     tokenize,
     words,
 )
-from erqi_search.dictionary import Segmenter, full_segmenter
+from erqi_search.dictionary import full_segmenter
 from erqi_search.ingest import read_report
 from erqi_search.passages import cut_passages
 

@@ -17,7 +17,7 @@ from erqi_search import ranking
 from erqi_search.analysis import analyze_passages
 from erqi_search.engines.embedded import postings, stored
 from erqi_search.lexicon import Lexicon, write
-from erqi_search.plan import All, Any, Exclude, Filter, Form, Phrase, Soft, Term, YearForm
+from erqi_search.plan import All, Any, Exclude, Filter, Phrase, Soft, Term, YearForm
 from erqi_search.text import CJK_RE, atoms, normalize_text
 
 from .conftest import SEEDS

@@ -23,53 +23,35 @@ def figs(text, **kwargs):
     return [(f.indicator, f.value, f.high, f.unit, f.kind, f.period) for f in extract_figures(text, **kwargs)]
 
 
-@pytest.fixture(scope="module")
-def fresh_index_path(tmp_path_factory):
-    """An index of the seeds built by this version of figures.py (./index may be older)."""
-    from erqi_search import build_index
-
-    path = tmp_path_factory.mktemp("figures") / "index"
-    build_index([SEEDS], path, jobs=1)
-    return path
-
-
-@pytest.fixture(scope="module")
-def fresh_index(fresh_index_path):
-    from erqi_search import open_index
-
-    with open_index(fresh_index_path) as index:
-        yield index
-
-
 def rows(index, indicator):
     return [(f.year, f.value, f.unit, f.kind) for f in index.figures(indicator)]
 
 
 # ------------------------------------------------------------- the seed index
 
-def test_gdp_by_year(fresh_index):
-    found = rows(fresh_index, "地区生产总值")
+def test_gdp_by_year(fresh_seed_index):
+    found = rows(fresh_seed_index, "地区生产总值")
     assert (2017, 253.0, "亿元", "level") in found
     assert (2017, 9.0, "%", "growth") in found
     assert (2020, 773.0, "亿元", "level") in found
-    years = [f.year for f in fresh_index.figures("地区生产总值")]
+    years = [f.year for f in fresh_seed_index.figures("地区生产总值")]
     assert years == sorted(years)
-    nine = next(f for f in fresh_index.figures("地区生产总值") if f.value == 9.0)
+    nine = next(f for f in fresh_seed_index.figures("地区生产总值") if f.value == 9.0)
     assert nine.approx == "左右" and nine.passage_id.startswith("003_")
 
 
-def test_gdp_synonym_gives_the_same_rows(fresh_index):
-    assert rows(fresh_index, "GDP") == rows(fresh_index, "地区生产总值")
+def test_gdp_synonym_gives_the_same_rows(fresh_seed_index):
+    assert rows(fresh_seed_index, "GDP") == rows(fresh_seed_index, "地区生产总值")
 
 
-def test_good_air_days(fresh_index):
-    found = rows(fresh_index, "优良天数")
+def test_good_air_days(fresh_seed_index):
+    found = rows(fresh_seed_index, "优良天数")
     assert (2018, 165.0, "天", "level") in found and (2020, 234.0, "天", "level") in found
 
 
-def test_figures_command_formats(fresh_index_path):
+def test_figures_command_formats(seed_build):
     runner = CliRunner()
-    text = runner.invoke(main, ["figures", "优良天数", "--index", str(fresh_index_path)])
+    text = runner.invoke(main, ["figures", "优良天数", "--index", str(seed_build / "ix")])
     lines = text.stdout.splitlines()
     assert text.exit_code == 0 and lines[0].split() == ["year", "amount", "kind", "period", "indicator", "passage"]
     rows = [line for line in lines[1:] if not line.startswith("      ")]
@@ -77,13 +59,13 @@ def test_figures_command_formats(fresh_index_path):
                                                    ["2020", "234天", "level"]]
     # aligned by display width: every passage id starts in the same terminal column
     assert len({display_width(row[: row.rindex(" ") + 1]) for row in rows}) == 1
-    year = runner.invoke(main, ["figures", "优良天数", "--index", str(fresh_index_path), "--year", "2018"])
+    year = runner.invoke(main, ["figures", "优良天数", "--index", str(seed_build / "ix"), "--year", "2018"])
     assert [line.split()[0] for line in year.stdout.splitlines()[1:] if not line.startswith(" ")] == ["2018"]
-    data = json.loads(runner.invoke(main, ["figures", "GDP", "--index", str(fresh_index_path), "-f", "json"]).stdout)
+    data = json.loads(runner.invoke(main, ["figures", "GDP", "--index", str(seed_build / "ix"), "-f", "json"]).stdout)
     assert {(d["year"], d["value"]) for d in data} >= {(2017, 253.0), (2020, 773.0)}
     assert all("high" in d for d in data)
     table = list(csv.DictReader(io.StringIO(
-        runner.invoke(main, ["figures", "地区生产总值", "--index", str(fresh_index_path), "-f", "csv"]).stdout)))
+        runner.invoke(main, ["figures", "地区生产总值", "--index", str(seed_build / "ix"), "-f", "csv"]).stdout)))
     assert {"indicator", "value", "unit", "kind", "period", "year", "passage_id", "high"} <= set(table[0])
 
 
@@ -267,8 +249,8 @@ def test_periods_of_the_mid_year_report():
     assert extract_figures("地区生产总值完成253亿元")[0].period == ""  # no title, no period
 
 
-def test_index_gives_the_mid_year_period(fresh_index):
-    gdp = {f.value: f.period for f in fresh_index.figures("地区生产总值") if f.year == 2017}
+def test_index_gives_the_mid_year_period(fresh_seed_index):
+    gdp = {f.value: f.period for f in fresh_seed_index.figures("地区生产总值") if f.year == 2017}
     assert gdp[253.0] == "上半年"  # as docs/figures.md shows
 
 

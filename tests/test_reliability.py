@@ -3,7 +3,6 @@
 The figures in docs/reliability.md come from these tests.
 """
 
-import json
 import os
 import shutil
 import signal

@@ -28,7 +28,7 @@ import numpy as np
 from ... import ranking
 from ..base import Outcome
 
-from ...plan import All, Any, Exclude, Filter, Form, Phrase, Plan, Soft, Term, YearForm
+from ...plan import All, Any, Exclude, Filter, Phrase, Plan, Soft, Term, YearForm
 from ...text import CJK_RE, atom_pattern, atom_text, atoms, normalize_text
 
 DENSE_THRESHOLD = 40_000

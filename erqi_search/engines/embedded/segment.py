@@ -41,6 +41,8 @@ FIELD_IDS = {name: i + 1 for i, name in enumerate(schema.FIELDS)}
 SUFFIXES = ("pst", "lex", "len", "col", "sto", "rep", "tab")
 #: Postings held in memory before a pass is written out (about 12 bytes each).
 SPILL_POSTINGS = 2_000_000
+#: Terms whose postings are turned into Python lists at once when a pass is written.
+RUN_CHUNK_TERMS = 4096
 
 
 def key(field: str, term: str) -> bytes:
@@ -87,7 +89,9 @@ class _FieldBuffer:
         return len(counts)
 
     def runs(self):
-        """``(term, df, run)`` for every term, in term order."""
+        """``(term, df, run)`` for every term, in term order. The postings are
+        sorted as arrays and turned into Python lists :data:`RUN_CHUNK_TERMS`
+        terms at a time (lists of a whole field cost about 36 bytes a posting)."""
         if not self.terms:
             return
         order = sorted(range(len(self.terms)), key=self.terms.__getitem__)
@@ -95,23 +99,33 @@ class _FieldBuffer:
         rank[order] = np.arange(len(order))
         keys = rank[np.frombuffer(self.t, np.uint32)]
         sort = np.argsort(keys, kind="stable")  # documents stay in order within a term
-        docs = np.frombuffer(self.d, np.uint32)[sort].tolist()
+        docs = np.frombuffer(self.d, np.uint32)[sort]
         freqs_np = np.frombuffer(self.f, np.uint16)
-        freqs = freqs_np[sort].tolist()
+        freqs = freqs_np[sort]
         bounds = np.r_[0, np.flatnonzero(np.diff(keys[sort])) + 1, len(sort)].tolist()
-        places = None
+        places = place_bounds = None
         if self.positional:
             counts = freqs_np.astype(np.int64)
             starts = np.cumsum(counts) - counts
             lengths = counts[sort]
             ends = np.cumsum(lengths)
             gather = np.repeat(starts[sort] - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
-            places = np.frombuffer(self.p, np.uint16)[gather].tolist()
+            places = np.frombuffer(self.p, np.uint16)[gather]
             place_bounds = np.r_[0, ends].tolist()
-        for j, term_index in enumerate(order):
-            lo, hi = bounds[j], bounds[j + 1]
-            where = places[place_bounds[lo] : place_bounds[hi]] if places is not None else None
-            yield self.terms[term_index], hi - lo, postings.encode(docs[lo:hi], freqs[lo:hi], where)
+            del gather
+        del keys, sort
+        for first in range(0, len(order), RUN_CHUNK_TERMS):
+            last = min(first + RUN_CHUNK_TERMS, len(order))
+            lo0, hi0 = bounds[first], bounds[last]
+            chunk_docs, chunk_freqs = docs[lo0:hi0].tolist(), freqs[lo0:hi0].tolist()
+            if places is not None:
+                base = place_bounds[lo0]
+                chunk_places = places[base : place_bounds[hi0]].tolist()
+            for j in range(first, last):
+                lo, hi = bounds[j], bounds[j + 1]
+                where = chunk_places[place_bounds[lo] - base : place_bounds[hi] - base] if places is not None else None
+                yield self.terms[order[j]], hi - lo, postings.encode(chunk_docs[lo - lo0 : hi - lo0],
+                                                                      chunk_freqs[lo - lo0 : hi - lo0], where)
 
 
 class SegmentBuilder:
@@ -153,14 +167,14 @@ class SegmentBuilder:
         """Add a report's analysed passages (:class:`~erqi_search.model.Analyzed`), in order."""
         if not analyzed:
             return
+        if self.held >= self.spill_at:  # before, not after: a last (or only) report is never spilled
+            self._spill()              # while its own tokens are still held by the caller
         r = len(self.reports)
         self.reports.append({"d": report.doc_id, "t": report.title, "y": report.year, "dt": report.date,
                              "r": report.region, "s": report.source, "sp": report.speaker,
                              "f": self.count, "n": len(analyzed)})
         for item in analyzed:
             self._add(item, r)
-        if self.held >= self.spill_at:
-            self._spill()
 
     def _add(self, item, r: int) -> None:
         doc = self.count
