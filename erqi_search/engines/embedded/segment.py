@@ -40,7 +40,7 @@ from . import postings, stored
 FIELD_IDS = {name: i + 1 for i, name in enumerate(schema.FIELDS)}
 SUFFIXES = ("pst", "lex", "len", "col", "sto", "rep", "tab")
 #: Postings held in memory before a pass is written out (about 12 bytes each).
-SPILL_POSTINGS = 2_000_000
+SPILL_POSTINGS = 3_000_000
 #: Terms whose postings are turned into Python lists at once when a pass is written.
 RUN_CHUNK_TERMS = 4096
 
