@@ -105,6 +105,24 @@ def _packed_bits(values: list[int], count: int) -> bytes:
     return bytes(out)
 
 
+def _encode_one(doc: int, freq: int, positions: list[int] | None) -> bytes:
+    """:func:`_encode_small` of a run of one posting (most terms): no gaps, one
+    byte per bit plane."""
+    freq_planes = (freq - 1).bit_length()
+    high_planes = 0
+    if positions is not None:
+        high_planes = max(0, max(positions, default=0).bit_length() - 8)
+        if high_planes > 3:
+            raise ValueError(f"a position over {MAX_POSITION}")
+    out = bytearray([(freq_planes << 2) | (high_planes << 6)])
+    out += varint(doc)
+    out += bytes(((freq - 1) >> j & 1) << 7 for j in range(freq_planes))
+    if positions is not None:
+        out += bytes(p & 255 for p in positions)
+        out += _packed_bits([p >> 8 for p in positions], high_planes)
+    return bytes(out)
+
+
 def _encode_small(docs: list[int], freqs: list[int], positions: list[int] | None) -> bytes:
     gaps = [b - a for a, b in zip(docs, docs[1:])]
     top = max(gaps, default=0)
@@ -139,8 +157,12 @@ def encode(docs, freqs, positions=None) -> bytes:
     positional field, ``positions``: ``freqs[0]`` positions of the first
     document, then the next one's ... (each at most :data:`MAX_POSITION`)."""
     if len(docs) <= SMALL:
-        return _encode_small([int(d) for d in docs], [int(f) for f in freqs],
-                             None if positions is None else [int(p) for p in positions])
+        if not isinstance(docs, list):  # numpy values: plain ints for the Python encoder
+            docs, freqs = [int(d) for d in docs], [int(f) for f in freqs]
+            positions = None if positions is None else [int(p) for p in positions]
+        if len(docs) == 1:
+            return _encode_one(docs[0], freqs[0], positions)
+        return _encode_small(docs, freqs, positions)
     docs = np.asarray(docs, np.int64)
     freqs = np.asarray(freqs, np.int64)
     gaps = np.diff(docs)

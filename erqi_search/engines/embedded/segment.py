@@ -28,8 +28,8 @@ import mmap
 import os
 import sys
 from array import array
-from collections import Counter
-from itertools import groupby
+from collections import Counter, defaultdict
+from itertools import chain, groupby
 from pathlib import Path
 
 import numpy as np
@@ -56,45 +56,37 @@ class _FieldBuffer:
 
     def __init__(self, positional: bool):
         self.positional = positional
-        self.ids: dict[str, int] = {}
-        self.terms: list[str] = []
+        self.ids: dict[str, int] = {}  # term -> number, in order of first use
         self.t, self.d, self.f = array("I"), array("I"), array("H")
         self.p = array("H")
 
-    def _id(self, term: str) -> int:
-        found = self.ids.get(term)
-        if found is None:
-            found = self.ids[term] = len(self.terms)
-            self.terms.append(term)
-        return found
-
     def add(self, doc: int, tokens) -> int:
         """Add one document's tokens; how many postings that made."""
+        ids = self.ids
+        number = ids.setdefault  # a new term gets the next number (len before insertion)
         if self.positional:
-            where: dict[str, list[int]] = {}
+            where: defaultdict[str, list[int]] = defaultdict(list)
             for term, pos in tokens:
                 if pos <= postings.MAX_POSITION:
-                    where.setdefault(term, []).append(pos)
-            for term, found in where.items():
-                self.t.append(self._id(term))
-                self.f.append(len(found))
-                self.p.extend(found)
-            self.d.extend([doc] * len(where))
-            return len(where)
-        counts = Counter(tokens)
-        for term, n in counts.items():
-            self.t.append(self._id(term))
-            self.f.append(min(n, 65535))
-        self.d.extend([doc] * len(counts))
-        return len(counts)
+                    where[term].append(pos)
+            self.t.extend([number(term, len(ids)) for term in where])
+            self.f.extend([len(found) for found in where.values()])
+            self.p.extend(chain.from_iterable(where.values()))
+        else:
+            where = Counter(tokens)
+            self.t.extend([number(term, len(ids)) for term in where])
+            self.f.extend([n if n < 65535 else 65535 for n in where.values()])
+        self.d.extend([doc] * len(where))
+        return len(where)
 
     def runs(self):
         """``(term, df, run)`` for every term, in term order. The postings are
         sorted as arrays and turned into Python lists :data:`RUN_CHUNK_TERMS`
         terms at a time (lists of a whole field cost about 36 bytes a posting)."""
-        if not self.terms:
+        if not self.ids:
             return
-        order = sorted(range(len(self.terms)), key=self.terms.__getitem__)
+        terms = list(self.ids)
+        order = sorted(range(len(terms)), key=terms.__getitem__)
         rank = np.empty(len(order), np.int64)
         rank[order] = np.arange(len(order))
         keys = rank[np.frombuffer(self.t, np.uint32)]
@@ -124,7 +116,7 @@ class _FieldBuffer:
             for j in range(first, last):
                 lo, hi = bounds[j], bounds[j + 1]
                 where = chunk_places[place_bounds[lo] - base : place_bounds[hi] - base] if places is not None else None
-                yield self.terms[order[j]], hi - lo, postings.encode(chunk_docs[lo - lo0 : hi - lo0],
+                yield terms[order[j]], hi - lo, postings.encode(chunk_docs[lo - lo0 : hi - lo0],
                                                                       chunk_freqs[lo - lo0 : hi - lo0], where)
 
 
