@@ -42,6 +42,18 @@ SERVER = ("import sys; from erqi_search.web import serve; serve(sys.argv[1], por
           "threads=int(sys.argv[3]), say=lambda m: print(m, file=sys.stderr, flush=True))")
 
 
+def run_clients(client, clients: int) -> float:
+    """Run ``client(offset)`` in ``clients`` threads, each starting at its own
+    place in the mix; the wall time until all are done."""
+    threads = [threading.Thread(target=client, args=(c * len(QUERIES) // clients,)) for c in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def library_times(index_path: Path, repeat: int, clients: int = 1) -> tuple[list[float], float]:
     """Latencies of ``Index.search`` over the mix from ``clients`` threads in
     this process, after a warm-up pass, and the wall time."""
@@ -61,13 +73,7 @@ def library_times(index_path: Path, repeat: int, clients: int = 1) -> tuple[list
                 with lock:
                     times.append(elapsed)
 
-        threads = [threading.Thread(target=client, args=(c * len(QUERIES) // clients,)) for c in range(clients)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    return times, time.perf_counter() - started
+        return times, run_clients(client, clients)
 
 
 def start_server(index_path: Path, cache_size: int, threads: int) -> tuple[subprocess.Popen, int]:
@@ -105,13 +111,7 @@ def load(port: int, clients: int, requests: int, seconds: float) -> tuple[list[f
                 errors[0] += answer.status != 200
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(c * len(paths) // clients,)) for c in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return times, errors[0], time.perf_counter() - started
+    return times, errors[0], run_clients(client, clients)
 
 
 def main() -> int:
