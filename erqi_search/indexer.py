@@ -173,8 +173,9 @@ def _init_worker(progress_queue) -> None:
 SIDE_FILES = (store.FIGURES, store.ALIAS_CANDIDATES)
 
 
-def _analyze_file(item, writer, sides: dict, tails: frozenset[str] = frozenset()) -> dict:
-    """Read (leaving out the template ``tails``), cut and analyse one file into
+def _analyze_file(item, writer, sides: dict, tails: dict | None = None) -> dict:
+    """Read (leaving out the template tails of its directory, ``tails``:
+    directory -> shapes), cut and analyse one file into
     ``writer`` and its figures and alias candidates into ``sides``; any failure
     skips the file with its reason. Returns the file's record for ``sources.json``."""
     from .aliases import candidates
@@ -189,7 +190,7 @@ def _analyze_file(item, writer, sides: dict, tails: frozenset[str] = frozenset()
         size, mtime = 0, 0
     record = {"doc_id": doc_id, "size": size, "mtime_ns": mtime, "passages": 0}
     try:
-        report = read_report(path, meta, tails)
+        report = read_report(path, meta, (tails or {}).get(str(Path(path).parent), frozenset()))
         report.doc_id = doc_id
         analyzed = analyze_passages(report, cut_passages(report))
         writer.add(report, analyzed)
@@ -247,7 +248,7 @@ def _partitions(items: list, jobs: int) -> list[list]:
     return [r for r in ranges if r]
 
 
-def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, tails: frozenset[str]):
+def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, tails: dict):
     """Run the partitions (in worker processes when ``jobs > 1``); return the
     file records in file order, what each partition wrote, and the figure files."""
     parts = _partitions(items, jobs)
@@ -395,8 +396,7 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
         try:
             writer = engine_writer(engine, gen, None, previous)
             shapes = template_tails_by_directory(items)
-            tails = frozenset().union(*shapes.values())
-            records, written, side_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, tails)
+            records, written, side_parts = _analyze_all(items, writer, gen, _jobs(jobs), progress, shapes)
             files = {}
             for item, record in zip(items, records):
                 if "skipped" in record:
@@ -466,7 +466,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
         scanned = {i[0] for i in items}
         removed = [p for p in in_scope if p not in scanned]
         changed, unchanged, shapes = _recut_for_new_templates(manifest, items, added, changed, removed, unchanged)
-        tails = frozenset().union(*map(frozenset, shapes.values()))
+        tails = {directory: frozenset(found) for directory, found in shapes.items()}
         report.unchanged = unchanged
         report.removed = [recorded[p]["doc_id"] for p in removed if "skipped" not in recorded[p]]
         if not (added or changed or removed):

@@ -522,9 +522,9 @@ def read_reports(sources, skip: Skip | None = None) -> Iterator[Report]:
     """
     skip = skip or (lambda path, reason: None)
     found = list(find_report_files(sources, skip))
-    tails = template_tails(found)
+    tails = template_tails_by_directory(found)
     for path, meta in found:
         try:
-            yield read_report(path, meta, tails)
+            yield read_report(path, meta, tails.get(str(Path(path).parent), frozenset()))
         except UnreadableReport as err:
             skip(err.path, err.reason)

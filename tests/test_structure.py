@@ -191,6 +191,25 @@ def test_an_index_leaves_out_the_template_and_recuts_when_it_changes(tmp_path):
         assert index.search("某某网站").total == 4
 
 
+def test_a_template_of_one_folder_is_not_cut_from_another(tmp_path):
+    """Template tails are judged and applied per folder: the footer of a
+    folder of six reports stays in the one report of another folder."""
+    from erqi_search import build_index, open_index
+    from erqi_search.ingest import read_reports
+
+    site, other = tmp_path / "site", tmp_path / "other"
+    site.mkdir()
+    other.mkdir()
+    for n in range(6):
+        (site / f"{n}.txt").write_text(f"报告{n}\n\n一、工作回顾\n\n第{n}个正文段落。\n\n本文来自某某网站\n",
+                                       encoding="utf-8")
+    (other / "own.txt").write_text("另一份报告\n\n正文写明出处。\n\n本文来自某某网站\n", encoding="utf-8")
+    assert [r.boilerplate for r in read_reports([other, site]) if r.doc_id == "own"] == [()]
+    build_index([site, other], tmp_path / "ix", jobs=1)
+    with open_index(tmp_path / "ix") as index:
+        assert [h.doc_id for h in index.search("某某网站").hits] == ["own"]
+
+
 def test_a_small_directory_has_no_template(tmp_path):
     for n in range(4):
         (tmp_path / f"{n}.txt").write_text(f"正文{n}。\n版权所有", encoding="utf-8")
