@@ -129,7 +129,7 @@ def query_grams(norm_fragment: str) -> list[str]:
 _PIECE = re.compile(f"([{CJK}]+)|" + ATOM.pattern)
 
 
-def analyze_text(text: str, segmenter: Segmenter, norm: str | None = None):
+def analyze_text(text: str, segmenter: Segmenter):
     """One pass over ``text``: its search-mode words (stop words dropped, as
     the ``content`` field holds them), its index-mode words (for key terms)
     and its bigrams with positions (the ``grams`` field).
@@ -139,7 +139,7 @@ def analyze_text(text: str, segmenter: Segmenter, norm: str | None = None):
     >>> search, words_, pairs
     (['大气', '污染', '大气污染', 'pm2.5'], ['大气污染', 'pm2.5'], [('大气', 0), ('气污', 1), ('污染', 2)])
     """
-    norm = normalize_text(text) if norm is None else norm
+    norm = normalize_text(text)
     search: list[str] = []
     index: list[str] = []
     pairs: list[tuple[str, int]] = []

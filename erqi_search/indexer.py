@@ -423,7 +423,7 @@ def rebuild_index(path=None, sources=None, **options) -> BuildReport:
     if not sources or "engine" not in options:
         manifest = store.read_manifest(path)
         sources = sources or manifest["sources"]
-        options.setdefault("engine", None if manifest.get("engine") in (None, "embedded") else manifest["engine"])
+        options.setdefault("engine", manifest.get("engine"))
     return build_index(sources, path, **options)
 
 
@@ -448,7 +448,7 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
     path = Path(path) if path is not None else store.default_index_path()
     with store.IndexLock(_prepare(path), lock_wait):
         manifest = store.read_manifest(path)
-        engine = None if manifest.get("engine") in (None, "embedded") else manifest["engine"]
+        engine = manifest.get("engine")
         roots = check_sources(sources or manifest["sources"])
         for source in manifest["sources"]:
             if sources and not os.path.exists(source):

@@ -90,7 +90,7 @@ def write(out, entries: Iterable[tuple[bytes, int, int]]) -> int:
     return count
 
 
-def _u64s(buf, at: int, count: int):
+def u64s(buf, at: int, count: int):
     """``count`` little-endian u64s at ``at``: a view where the machine is
     little-endian (opening a big dictionary copies nothing), else a tuple."""
     if sys.byteorder == "little":
@@ -106,8 +106,8 @@ class Lexicon:
         blocks, self.count, index_at, keys_length = _FOOTER.unpack_from(buf, len(buf) - _FOOTER.size)
         self.firsts = bytes(buf[index_at : index_at + keys_length]).split(b"\x00") if blocks else []
         at = index_at + keys_length
-        self.offsets = _u64s(buf, at, blocks)
-        self.bases = _u64s(buf, at + 8 * blocks, blocks)
+        self.offsets = u64s(buf, at, blocks)
+        self.bases = u64s(buf, at + 8 * blocks, blocks)
 
     def _block(self, i: int) -> list[tuple[bytes, int, int]]:
         """The entries of block ``i``: ``(key, value, offset)``."""
@@ -135,7 +135,8 @@ class Lexicon:
     def get(self, key: bytes) -> tuple[int, int, int] | None:
         """``(value, offset, length)`` of ``key``, or ``None``: a bisection over
         the first keys, then a scan of one block that stops at ``key``."""
-        key = clip(key)
+        if len(key) > MAX_KEY:  # never stored whole: a clipped look-up could find another key
+            return None
         i = bisect_right(self.firsts, key) - 1
         if i < 0:
             return None

@@ -21,7 +21,7 @@ A leaf module: it imports nothing of ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Union
 
 
@@ -131,7 +131,6 @@ class Plan:
     highlights: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     hint: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
 
     def terms(self) -> Iterator[Term]:
         """Every :class:`Term` of the tree, excluded ones included, in order."""
@@ -151,4 +150,4 @@ def with_filters(plan: Plan, filters: list[Filter]) -> Plan:
     if not filters or plan.root is None:
         return plan
     root = All((plan.root, *filters))
-    return Plan(root, plan.highlights, plan.notes, plan.hint, plan.extra)
+    return Plan(root, plan.highlights, plan.notes, plan.hint)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .analysis import STOP_WORDS, synonym_classes, words
+from .analysis import STOP_WORDS, query_grams, synonym_classes, words
 from .errors import QuerySyntaxError
 from .plan import All, Any, Exclude, Filter, Form, Plan, Soft, Term, YearForm
 from .plan import Phrase as Sequence
@@ -428,8 +428,7 @@ class QueryCompiler:
         texts = [f.text for f in term.forms if isinstance(f, Form)]
         if term.optional or len(atoms(term.label)) < 3 or any(self.doc_frequency(t) for t in texts):
             return ()
-        pairs = [a + b for (a, _, _), (b, _, _) in zip(atoms(term.label), atoms(term.label)[1:])]
-        if all(self.doc_frequency(pair, "grams") for pair in pairs):
+        if all(self.doc_frequency(pair, "grams") for pair in query_grams(term.label)):
             return ()  # it may occur verbatim, cut another way
         parts = dict.fromkeys(p for p in self.seg.cut_for_search(term.label)
                               if p != term.label and len(atoms(p)) >= 2 and p not in STOP_WORDS)

@@ -46,7 +46,7 @@ class Index:
         self.path = Path(path)
         self.manifest = store.read_manifest(self.path)
         gen = self.engine_gen = store.check_generation(self.path, self.manifest)
-        url = engine or (None if self.manifest.get("engine") in (None, "embedded") else self.manifest["engine"])
+        url = engine or self.manifest.get("engine")
         try:
             with open(gen / store.QUERY_DICT, "rb") as handle:
                 query_dict = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -236,11 +236,12 @@ class Index:
         key = normalize_text(indicator).strip()
         forms = [key] + list(synonym_classes().get(key, ()))
         year = None if year is None else _year(year)
+        region = None if region is None else normalize_text(region)
         with self._reading():
             records = store.read_lines(self._figures)
         found = [Figure(**r) for r in records if matches(r["indicator"], forms)
                  and (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
-                 and (region is None or normalize_text(r.get("region") or "") == normalize_text(region))]
+                 and (region is None or normalize_text(r.get("region") or "") == region)]
         return sorted(found, key=lambda f: f.year or 0)  # stable: text order within a year
 
     def trend(self, term: str, synonyms: bool = False) -> Trend:

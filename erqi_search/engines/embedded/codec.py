@@ -32,7 +32,6 @@ class PackedSegment(Segment):
         super().__init__(INDEX_NAME)
         self.description = dict(description)
         self.segid = description["id"]
-        self._codec = PackedCodec()
 
     def codec(self):
         return PackedCodec()

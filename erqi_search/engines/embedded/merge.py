@@ -128,8 +128,8 @@ def merge_segments(gen: Path, descriptions: list[dict]) -> dict | None:
             for column, dtype in (("top", "<u4"), ("region", "<u2")):
                 out.write(np.concatenate([code_remaps[column][i][getattr(seg, column)[live]] for i, (seg, (live, _))
                                           in enumerate(zip(readers, remaps))]).astype(dtype).tobytes())
-        records = [record for seg, (live, _) in zip(readers, remaps)
-                   for record, alive in zip(seg.stored, live.tolist()) if alive]
+        records = (record for seg, (live, _) in zip(readers, remaps)  # streamed, as a build writes them
+                   for record, alive in zip(seg.stored, live.tolist()) if alive)
         with open(out_base.with_suffix(".sto"), "wb") as out:
             stored.write(out, records)
         reports = tables.pop("reports")

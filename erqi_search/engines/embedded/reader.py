@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import schema
 from ...model import Passage
 from .postings import entry_parts
 from .segment import SegmentReader
@@ -259,18 +258,6 @@ class GenerationReader:
         rank = {name: i for i, name in enumerate(sorted(set(names)))}
         return np.array([rank[n] * 100_000 + p for n, p in zip(names, places)], np.int64)
 
-    def code_strings(self, table: str, column: str, docs: np.ndarray) -> list[str]:
-        """The strings of a code column for global ``docs`` ("" where none)."""
-        out = [""] * len(docs)
-        for seg, start in zip(self.segments, self.starts):
-            inside = np.flatnonzero((docs >= start) & (docs < start + seg.doc_count))
-            if len(inside):
-                codes = getattr(seg, column)[docs[inside] - start]
-                strings = seg.tables()[table]
-                for i, code in zip(inside.tolist(), codes.tolist()):
-                    out[i] = strings[code - 1] if code else ""
-        return out
-
     def code_counts(self, table: str, column: str, docs: np.ndarray) -> dict[str, int]:
         """Counts of a code column's strings over ``docs`` ("" where none)."""
         counts: dict[str, int] = {}
@@ -298,7 +285,3 @@ class GenerationReader:
     def close(self) -> None:
         for seg in self.segments:
             seg.close()
-
-    @staticmethod
-    def fields():
-        return schema.FIELDS

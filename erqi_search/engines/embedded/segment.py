@@ -130,9 +130,9 @@ class SegmentBuilder:
     large its range. Lengths, columns and reports stay in memory (a few
     bytes a passage); stored passages stream to disk."""
 
-    def __init__(self, directory: Path, segment_id: str, spill_postings: int | None = None):
+    def __init__(self, directory: Path, segment_id: str):
         self.dir, self.id = Path(directory), segment_id
-        self.spill_at = spill_postings or SPILL_POSTINGS
+        self.spill_at = SPILL_POSTINGS
         self.buffers = {name: _FieldBuffer(kind == "grams") for name, kind in schema.FIELDS.items()}
         self.held = 0
         self.passes: list[Path] = []
@@ -204,7 +204,7 @@ class SegmentBuilder:
 
     def _spill(self) -> None:
         base = self.dir / f"{self.id}-pass{len(self.passes)}"
-        self._write_postings(base, ((k, df, run) for k, df, run in self._runs()))
+        self._write_postings(base, self._runs())
         self.passes.append(base)
         self.buffers = {name: _FieldBuffer(kind == "grams") for name, kind in schema.FIELDS.items()}
         self.held = 0

@@ -23,6 +23,8 @@ import threading
 import zlib
 from collections import OrderedDict
 
+from ...lexicon import u64s
+
 #: Records a block: fewer make a fetch cheaper and the file bigger (measured
 #: on gov_reports: 16 a block 0.40 of the text, 4 a block 0.45, one 0.47).
 PER_BLOCK = 4
@@ -123,7 +125,7 @@ class Reader:
         self.zdict = bytes(buf[_HEAD.size : _HEAD.size + zlength])
         blocks = (self.count + self.per_block - 1) // self.per_block
         at = _HEAD.size + zlength
-        self.offsets = struct.unpack_from(f"<{blocks + 1}Q", buf, at)
+        self.offsets = u64s(buf, at, blocks + 1)
         self.data_at = at + 8 * (blocks + 1)
         self._cache: OrderedDict[int, list[str]] = OrderedDict()
         self._lock = threading.Lock()

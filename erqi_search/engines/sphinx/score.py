@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 from ... import ranking
 from ...model import Passage
@@ -21,7 +22,7 @@ class Row:
         self.id, self.year, self.doc_id, self.ordinal = int(row[0]), int(row[1]) or None, row[2], int(row[3])
         self.record = json.loads(row[4])
         self.tokens = json.loads(row[5])
-        self.counts = {name: counter(tokens) for name, tokens in self.tokens.items()}
+        self.counts = {name: Counter(tokens) for name, tokens in self.tokens.items()}
         self._atoms = None
 
     @property
@@ -56,14 +57,6 @@ class Row:
         return Passage(self.doc_id, f"{self.doc_id}#{self.ordinal:03d}", self.ordinal, r["title"], self.year,
                        r["date"], r["region"], r["source"], tuple(r["section_path"]), tuple(r["keywords"]),
                        tuple(r["key_terms"]), r["text"], tuple(r["span"]))
-
-
-
-def counter(tokens) -> dict:
-    counts: dict = {}
-    for t in tokens:
-        counts[t] = counts.get(t, 0) + 1
-    return counts
 
 
 class Context:
