@@ -208,18 +208,14 @@ def search(query, index_path, limit, page, year, section, fmt, facets, region, n
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def show(ident, index_path, context, fmt):
     """Print a passage (with its neighbours) or a whole report, by ID."""
+    from .present import passage_to_dict
+
     with _open(index_path) as index:
-        passage = index.passage(ident)
-        if passage is not None:
-            siblings = index.document(passage.doc_id)
-            lo, hi = max(0, passage.ordinal - 1 - context), passage.ordinal + context
-            shown, focus = siblings[lo:hi], passage.passage_id
-        else:
-            shown, focus = index.document(ident), None
+        shown, focus = index.neighbours(ident, context)
     if not shown:
         raise ErqiSearchError(f"no passage or report with id {ident!r}; ids are shown by search and inspect")
     if fmt == "json":
-        click.echo(json.dumps([_passage_dict(p) for p in shown], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([passage_to_dict(p) for p in shown], ensure_ascii=False, indent=2))
         return
     first = shown[0]
     click.echo(f"{first.title} ({first.year if first.year is not None else '----'})  [{first.doc_id}]")
@@ -228,14 +224,6 @@ def show(ident, index_path, context, fmt):
         click.echo(f"\n{marker} [{p.passage_id}] {' › '.join(p.section_path)}")
         for line in p.text.splitlines():
             click.echo(f"   {line}")
-
-
-def _passage_dict(p) -> dict:
-    return {
-        "doc_id": p.doc_id, "passage_id": p.passage_id, "title": p.title, "year": p.year,
-        "date": p.date, "section_path": list(p.section_path), "keywords": list(p.keywords),
-        "key_terms": list(p.key_terms), "text": p.text,
-    }
 
 
 # ------------------------------------------------------------------- index
@@ -348,6 +336,7 @@ def inspect(paths, fmt):
     from .analysis import key_terms
     from .ingest import read_reports
     from .passages import cut_passages
+    from .present import passage_to_dict
 
     skipped = 0
 
@@ -360,7 +349,7 @@ def inspect(paths, fmt):
     if fmt == "json":
         data = [{"doc_id": r.doc_id, "title": r.title, "year": r.year, "date": r.date, "source": r.source,
                  "speaker": r.speaker, "boilerplate": list(r.boilerplate),
-                 "passages": [_passage_dict(p) for p in passages]} for r, passages in reports]
+                 "passages": [passage_to_dict(p) for p in passages]} for r, passages in reports]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for r, passages in reports:
@@ -508,10 +497,9 @@ def trend(term, index_path, synonyms, fmt):
     with _open(index_path) as index:
         result = index.trend(term, synonyms=synonyms)
     if fmt == "json":
-        click.echo(json.dumps({"term": result.term, "forms": list(result.forms),
-                               "years": [{"year": p.year, "passages": p.passages, "of": p.total,
-                                          "per_1000": round(p.per_1000, 2)} for p in result.points]},
-                              ensure_ascii=False))
+        from .present import trend_to_dict
+
+        click.echo(json.dumps(trend_to_dict(result), ensure_ascii=False))
         return
     click.echo(f"passages containing {' / '.join(result.forms)}", err=True)
     top = max((p.per_1000 for p in result.points), default=0) or 1
@@ -532,10 +520,9 @@ def compare(year_a, year_b, index_path, limit, fmt):
     with _open(index_path) as index:
         result = index.compare(year_a, year_b, limit=limit)
     if fmt == "json":
-        click.echo(json.dumps({label: [{"term": c.term, str(year_a): round(c.rate_a, 2), str(year_b): round(c.rate_b, 2)}
-                                       for c in changes] for label, changes in (("rose", result.rose),
-                                                                                ("fell", result.fell))},
-                              ensure_ascii=False))
+        from .present import comparison_to_dict
+
+        click.echo(json.dumps(comparison_to_dict(result), ensure_ascii=False))
         return
     for label, changes in (("rose", result.rose), ("fell", result.fell)):
         click.echo(f"{label}:")

@@ -177,6 +177,25 @@ def hit_to_dict(hit) -> dict:
     }
 
 
+def passage_to_dict(p) -> dict:
+    """A stored passage as ``show --format json`` prints it."""
+    return {"doc_id": p.doc_id, "passage_id": p.passage_id, "title": p.title, "year": p.year, "date": p.date,
+            "section_path": list(p.section_path), "keywords": list(p.keywords), "key_terms": list(p.key_terms),
+            "text": p.text}
+
+
+def trend_to_dict(t) -> dict:
+    """A :class:`~erqi_search.model.Trend` as ``trend --format json`` prints it."""
+    return {"term": t.term, "forms": list(t.forms), "years": [
+        {"year": x.year, "passages": x.passages, "of": x.total, "per_1000": round(x.per_1000, 2)} for x in t.points]}
+
+
+def comparison_to_dict(c) -> dict:
+    """A :class:`~erqi_search.model.Comparison` as ``compare --format json`` prints it."""
+    return {label: [{"term": x.term, str(c.year_a): round(x.rate_a, 2), str(c.year_b): round(x.rate_b, 2)}
+                    for x in changes] for label, changes in (("rose", c.rose), ("fell", c.fell))}
+
+
 def results_to_dict(results) -> dict:
     """The JSON form of a page of results (the contract in docs/usage.md):
     ``total`` passages match, ``total_all_terms`` of them match every term."""

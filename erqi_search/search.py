@@ -168,6 +168,16 @@ class Index:
         with self._reading():
             return self.engine.document(doc_id)
 
+    def neighbours(self, ident: str, context: int = 1) -> tuple[list, str | None]:
+        """A passage with ``context`` neighbours each side and its id, or, when
+        ``ident`` names a report, all its passages and ``None``; ``([], None)``
+        when it names neither (what ``show`` prints)."""
+        passage = self.passage(ident)
+        if passage is None:
+            return self.document(ident), None
+        lo = max(0, passage.ordinal - 1 - context)
+        return self.document(passage.doc_id)[lo : passage.ordinal + context], passage.passage_id
+
     def all_passages(self):
         """Every passage of the index, report by report (for tools and tests)."""
         with self._reading():

@@ -36,7 +36,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from .errors import ErqiSearchError, InvalidArgument, QuerySyntaxError
-from .present import highlight_spans, results_to_dict
+from .present import comparison_to_dict, highlight_spans, passage_to_dict, results_to_dict, trend_to_dict
 from .search import open_index
 
 #: Searches kept per generation. A repeated search (paging back, the API
@@ -242,7 +242,7 @@ class App:
 
     def api_show(self, gen, p):
         shown, _ = neighbours(gen.index, p.get("id", ""), number(p, "context", 1, 0, 20))
-        return 200, "application/json", as_json([passage_dict(x) for x in shown])
+        return 200, "application/json", as_json([passage_to_dict(x) for x in shown])
 
     def api_figures(self, gen, p):
         if not p.get("indicator", "").strip():
@@ -253,15 +253,11 @@ class App:
 
     def api_trend(self, gen, p):
         t = gen.index.trend(p.get("term", ""), synonyms=truthy(p.get("synonyms")))
-        return 200, "application/json", as_json({"term": t.term, "forms": list(t.forms), "years": [
-            {"year": x.year, "passages": x.passages, "of": x.total, "per_1000": round(x.per_1000, 2)}
-            for x in t.points]})
+        return 200, "application/json", as_json(trend_to_dict(t))
 
     def api_compare(self, gen, p):
         c = gen.index.compare(p.get("a"), p.get("b"), limit=number(p, "limit", 10, 1, 1000))
-        return 200, "application/json", as_json({label: [
-            {"term": x.term, str(c.year_a): round(x.rate_a, 2), str(c.year_b): round(x.rate_b, 2)} for x in changes]
-            for label, changes in (("rose", c.rose), ("fell", c.fell))})
+        return 200, "application/json", as_json(comparison_to_dict(c))
 
     # -- pages
 
@@ -357,24 +353,12 @@ def as_json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def passage_dict(p) -> dict:
-    """A passage as ``erqi-search show --format json`` prints it."""
-    return {"doc_id": p.doc_id, "passage_id": p.passage_id, "title": p.title, "year": p.year, "date": p.date,
-            "section_path": list(p.section_path), "keywords": list(p.keywords), "key_terms": list(p.key_terms),
-            "text": p.text}
-
-
 def neighbours(index, ident: str, context: int):
-    """A passage with ``context`` neighbours each side, or a whole report: ``(passages, focus id)``."""
-    passage = index.passage(ident)
-    if passage is not None:
-        siblings = index.document(passage.doc_id)
-        lo = max(0, passage.ordinal - 1 - context)
-        return siblings[lo:passage.ordinal + context], passage.passage_id
-    shown = index.document(ident)
+    """:meth:`Index.neighbours`; a 404 when ``ident`` names nothing."""
+    shown, focus = index.neighbours(ident, context)
     if not shown:
         raise NotFound(f"no passage or report with id {ident!r}; ids are shown by search")
-    return shown, None
+    return shown, focus
 
 
 def url(path: str, **params) -> str:
