@@ -46,8 +46,9 @@ def found(index: Path, query: str, doc_id: str) -> bool:
 
 
 def segments(index: Path) -> int:
-    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
-    return sum(1 for name in manifest.get("generation_files", {}) if name.endswith(".pst"))
+    from erqi_search import index_status
+
+    return index_status(index).segments
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ from .errors import UnreadableReport
 from .model import Block, Report
 from .outline import classify_line, normalize_line, strip_markup, structure  # noqa: F401 - classify_line, strip_markup: API
 from . import passages as _passages  # noqa: F401 - registers the cutter of the deprecated Report.passages
-from .text import HAN, HAN_RE, SENTENCE_END
+from .text import CLAUSE_PUNCT, FULL_WIDTH_DIGITS, HAN, HAN_RE, SENTENCE_END
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 METADATA_FILE = "metadata.csv"
@@ -185,11 +185,12 @@ def _clean_inline(text: str) -> str:
     return re.sub(f"(?<=[{HAN}，。、；：“”]) (?=[{HAN}，。、；：“”])", "", text)
 
 
-def parse_html(html: str) -> tuple[str, list[Block]]:
-    """HTML -> (title, blocks): h1-h4 become headings, block elements paragraphs
-    (which the outline rules may find to be headings too).
+def parse_html(html: str) -> tuple[str, list[Block], str]:
+    """HTML -> (title, blocks, speaker): h1-h4 become headings, block elements
+    paragraphs (which the outline rules may find to be headings too); the
+    speaker from a byline above the salutation, as for plain text.
 
-    >>> title, blocks = parse_html("<title>T</title><h2>生态</h2><p>治<b>污</b>。</p><script>x()</script>")
+    >>> title, blocks, _ = parse_html("<title>T</title><h2>生态</h2><p>治<b>污</b>。</p><script>x()</script>")
     >>> title, [(b.kind, b.text) for b in blocks]
     ('T', [('heading', '生态'), ('para', '治污。')])
     """
@@ -234,18 +235,17 @@ def parse_html(html: str) -> tuple[str, list[Block]]:
 
     walk(soup)
     flush()
-    lines, _ = structure(items, markdown=False)
+    lines, speaker = structure(items, markdown=False)
     blocks = repair_layout([x.block() for x in lines])
     if not title:
         title = next((b.text for b in blocks if b.kind == "heading" and b.rank == 1), "")
-    return title, blocks
+    return title, blocks, speaker
 
 
 # --------------------------------------------------------------- metadata
 
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20\d\d)(?!\d)")
 _NAME_YEAR = re.compile(r"(?<![0-9A-Za-z])(19[4-9]\d|20\d\d)(?![0-9A-Za-z])")  # not inside a hash
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DATE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?:年(\d{1,2})月(\d{1,2})日|-(\d{1,2})-(\d{1,2})(?!\d))")
 
 def infer_year(title: str, blocks: list[Block], file_name: str = "") -> int | None:
@@ -266,10 +266,10 @@ def infer_year(title: str, blocks: list[Block], file_name: str = "") -> int | No
             break
         head.append(block.text)
     for pattern, line in [(_YEAR, line) for line in head] + [(_NAME_YEAR, file_name)]:
-        m = pattern.search(line.translate(_FULL_WIDTH_DIGITS))
+        m = pattern.search(line.translate(FULL_WIDTH_DIGITS))
         if m:
             return int(m.group(1))
-    counts = Counter(int(y) for b in blocks for y in _YEAR.findall(b.text.translate(_FULL_WIDTH_DIGITS)))
+    counts = Counter(int(y) for b in blocks for y in _YEAR.findall(b.text.translate(FULL_WIDTH_DIGITS)))
     if not counts:
         return None
     return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
@@ -316,7 +316,7 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None,
     text = decode_bytes(data, str(path))
     speaker, dropped = "", ()
     if path.suffix.lower() in (".html", ".htm"):
-        title, blocks = parse_html(text)
+        title, blocks, speaker = parse_html(text)
     else:
         blocks, speaker, dropped = parse_plain(text, boilerplate)
         title = ""
@@ -454,7 +454,7 @@ def cap_title(text: str, limit: int = TITLE_MAX) -> str:
     if len(text) <= limit:
         return text
     head = text[: limit - 1]
-    cut = max(head.rfind(ch) for ch in SENTENCE_END + "，,、：:")
+    cut = max(head.rfind(ch) for ch in SENTENCE_END + CLAUSE_PUNCT)
     return (head[: cut + 1] if cut >= limit // 2 else head) + "…"
 
 

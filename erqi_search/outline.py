@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 
 from .model import Block
-from .text import CLAUSE_PUNCT, HAN, HAN_RE, SENTENCE_END
+from .text import CLAUSE_PUNCT, FULL_WIDTH_DIGITS, HAN, HAN_RE, SENTENCE_END
 
 #: A line of zero-width spaces only: a page break of the source PDF.
 PAGE_BREAK = "\u200b"
@@ -84,7 +84,6 @@ _BARE_LABEL = re.compile(rf"^(第?[{_N}]+[是要、，,]|[（(][{_N}]+[）)])$")
 _BACK_MATTER = re.compile(r"^(结束语|名词解释|名词注释|附\s*[件表录]\s*\d*(\s+\S.*)?|注释|说明)$")
 _SALUTATION = re.compile(r"(各位代表|各位委员|同志们)[：:！!]?$")
 _ALLOWED_DIGITS = re.compile(r"(?<!\d)(19|20)\d\d年?(?!\d)|\d+(件|项|个|条|大|张)|^附\s*[件表录]\s*\d+")
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 # -------------------------------------------------------- explicit markup
 
@@ -364,7 +363,7 @@ def mark_front_matter(lines: list[Line]) -> str:
     for x in lines[:salutation]:
         if not x.marked:
             x.kind = "front"
-        name = byline_name(x.text) or byline_name(_SALUTATION.sub("", x.text).strip())
+        name = byline_name(x.text)  # lines above the salutation hold none of it
         if name:
             speaker = name
         elif _LONE_NAME.fullmatch(x.text) and x.text[0] in _SURNAMES:
@@ -404,7 +403,7 @@ def _plain_heading(x: Line, prev: Line | None, nxt: Line | None, blank_separated
     t = x.text
     if not 2 <= len(t) <= PLAIN_MAX or HEADING_PUNCT & set(t) or not HAN_RE.search(t):
         return False
-    if re.search(r"\d", _ALLOWED_DIGITS.sub("", t.translate(_FULL_WIDTH_DIGITS))):
+    if re.search(r"\d", _ALLOWED_DIGITS.sub("", t.translate(FULL_WIDTH_DIGITS))):
         return False
     if byline_name(t) or nxt is None or nxt.text[0] in CONTINUING:
         return False

@@ -37,6 +37,8 @@ ATOM = re.compile(rf"[{RUN}]+(?:[.+][{RUN}]+)*%?|(?!_)\w")
 
 #: Punctuation that ends a sentence, and that separates clauses inside one.
 SENTENCE_END = "。！？!?；;…"
+#: Full-width digits to ASCII, for rules read before normalisation (years, numbering).
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 CLAUSE_PUNCT = "，,、：:"
 
 

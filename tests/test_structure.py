@@ -257,6 +257,15 @@ def test_bare_labels_page_breaks_and_a_heading_over_two_lines(tmp_path):
     assert ("heading", "三、持续提升政府治理效能和服务水平") in blocks
 
 
+def test_an_html_report_names_its_speaker_too(tmp_path):
+    """The byline above the salutation names the speaker of an HTML page as of a text file."""
+    page = ("<html><head><title>2025年某省政府工作报告</title></head><body>"
+            "<p>某省人民政府省长\u3000龚 正</p><p>各位代表：</p><p>现在，我代表省人民政府向大会报告工作。</p>"
+            "<h2>一、2024年工作回顾</h2><p>过去一年，经济回升向好。</p></body></html>")
+    (tmp_path / "r.html").write_text(page, encoding="utf-8")
+    assert read_report(tmp_path / "r.html").speaker == "龚正"
+
+
 def test_front_matter_and_byline_make_the_speaker(tmp_path):
     """R3: title, source, dateline and byline precede the salutation; they are
     never headings and the byline names the speaker (spaces removed)."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from ... import lexicon, schema
 from . import postings, stored
-from .segment import FIELD_IDS, SUFFIXES, SegmentReader
+from .segment import SUFFIXES, SegmentReader, key
 
 MERGE_FACTOR = 4
 #: Segments with at most this many live documents share the lowest tier.
@@ -111,7 +111,7 @@ def merge_segments(gen: Path, descriptions: list[dict]) -> dict | None:
                         continue
                     run = postings.encode(d, np.concatenate(freqs), np.concatenate(places) if positional else None)
                     out.write(run)
-                    entries.append((bytes([FIELD_IDS[field]]) + term.encode("utf-8"), len(d), len(run)))
+                    entries.append((key(field, term), postings.entry_value(len(d)), len(run)))
         with open(out_base.with_suffix(".lex"), "wb") as out:
             lexicon.write(out, entries)
         totals = {}
