@@ -30,6 +30,19 @@ QUERY_MIX = [
 ]
 
 
+def time_queries(run, repeat: int) -> dict[str, list[float]]:
+    """Milliseconds of ``run(query)`` per kind of the mix: one warm-up pass, then ``repeat`` timed passes."""
+    for _, q in QUERY_MIX:  # warm up
+        run(q)
+    times: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for kind, q in QUERY_MIX:
+            start = time.perf_counter()
+            run(q)
+            times.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
+    return times
+
+
 def machine() -> str:
     from importlib.metadata import version
 

@@ -22,19 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import QUERY_MIX, machine, percentile  # noqa: E402
-
-
-def time_queries(run, repeat: int) -> dict[str, list[float]]:
-    for _, q in QUERY_MIX:  # warm up
-        run(q)
-    times: dict[str, list[float]] = {}
-    for _ in range(repeat):
-        for kind, q in QUERY_MIX:
-            start = time.perf_counter()
-            run(q)
-            times.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
-    return times
+from bench._common import machine, percentile, time_queries  # noqa: E402
 
 
 def fts5_runner(index):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import CORPORA, QUERY_MIX, machine, percentile, text_size  # noqa: E402
+from bench._common import CORPORA, QUERY_MIX, machine, percentile, text_size, time_queries  # noqa: E402
 from bench._common import sphinx_cluster as cluster  # noqa: E402
 
 
@@ -34,15 +34,9 @@ def timed_build(sources, path: Path, engine: str | None) -> float:
 
 
 def latency(index, repeat: int) -> list[float]:
-    for _, q in QUERY_MIX:
-        index.search(q, limit=10, facets=True)
-    times = []
-    for _ in range(repeat):
-        for _, q in QUERY_MIX:
-            start = time.perf_counter()
-            index.search(q, limit=10, facets=True)
-            times.append((time.perf_counter() - start) * 1000)
-    return times
+    """Milliseconds of every timed run of the mix (top 10 with facets)."""
+    by_kind = time_queries(lambda q: index.search(q, limit=10, facets=True), repeat)
+    return [ms for times in by_kind.values() for ms in times]
 
 
 def answer(index, query: str):
