@@ -7,7 +7,10 @@ The labelled sentences live in tests/fixtures/figures_labelled.jsonl, one
 JSON object a line: ``sample`` ("tuning": seed 1, the sample the rules were
 tuned on; "tuning-2": seed 2, drawn and labelled after a first freeze of the
 code, measured, then tuned on too; "fresh": seed 3, drawn and labelled after
-the code was frozen a second time and never tuned on), ``seed``,
+the code was frozen a second time and never tuned on; "fresh-2": seed 4,
+stride 1, drawn from the same frozen code with the sentences already labelled
+left out, and labelled by two readers who saw neither the code nor its
+output), ``seed``,
 ``file``, ``year``, ``region``, ``sentence`` and ``figures``, the figures a
 reader wrote down for the sentence (``indicator`` and the other names
 ``also`` accepted for it, ``value``, ``high``, ``unit``, ``kind``,
@@ -78,14 +81,18 @@ def _metadata(corpus: Path) -> dict[str, dict]:
         return {row["file"]: row for row in csv.DictReader(handle)}
 
 
-def draw(seed: int, stride: int = 1, corpus: Path = CORPUS) -> list[dict]:
-    """The sample of ``seed``: one candidate unit from every ``stride``-th report."""
+def draw(seed: int, stride: int = 1, corpus: Path = CORPUS, exclude: frozenset = frozenset()) -> list[dict]:
+    """The sample of ``seed``: one candidate unit from every ``stride``-th report.
+
+    Units in ``exclude`` (the sentences already labelled) are not candidates,
+    so a new sample holds no sentence an earlier one was tuned on.
+    """
     meta = _metadata(corpus)
     files = sorted(corpus.glob("*.txt"))
     out = []
     for path in files[seed % stride :: stride]:
         candidates = [u for u in units(path.read_text(encoding="utf-8"))
-                      if CANDIDATE.search(unicodedata.normalize("NFKC", u))]
+                      if CANDIDATE.search(unicodedata.normalize("NFKC", u)) and u not in exclude]
         if not candidates:
             continue
         row = meta.get(path.name, {})
@@ -218,14 +225,15 @@ def report(name: str, score: Score, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixture", type=Path, default=FIXTURE)
-    parser.add_argument("--sample", help="only this sample (tuning, tuning-2, fresh)")
+    parser.add_argument("--sample", help="only this sample (tuning, tuning-2, fresh, fresh-2)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print the sentences of misses")
     parser.add_argument("--draw", type=int, metavar="SEED", help="print a new sample to label (JSON lines)")
     parser.add_argument("--stride", type=int, default=1, help="with --draw: every N-th report")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args(argv)
     if args.draw is not None:
-        for row in draw(args.draw, args.stride, args.corpus):
+        labelled = frozenset(r["sentence"] for r in load(args.fixture)) if args.fixture.exists() else frozenset()
+        for row in draw(args.draw, args.stride, args.corpus, labelled):
             print(json.dumps(row, ensure_ascii=False))
         return 0
     print(f"figures_eval {date.today()}  fixture {args.fixture.relative_to(ROOT)}")
