@@ -284,8 +284,11 @@ def test_a_port_in_use_is_a_one_sentence_error(web_index):
 
 def test_the_serve_command_answers_and_stops_on_ctrl_c(web_index):
     exe = Path(sys.executable).parent / "erqi-search"
+    # A shell without job control starts background jobs with SIGINT ignored, and
+    # Python then installs no Ctrl-C handler: give the server the terminal's default.
     proc = subprocess.Popen([str(exe), "serve", "--index", str(web_index), "--port", "0"],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stderr.readline()
         found = re.search(r"at (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)", line)
