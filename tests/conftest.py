@@ -61,18 +61,30 @@ GB_REPORT = """二七区2016年经济运行
 
 @pytest.fixture(scope="session", autouse=True)
 def seed_index_path() -> Path:
-    """The seed index at ./index, built once per session (doctests use it too)."""
-    from erqi_search.errors import ErqiSearchError
+    """The seed index at ./index, built once (doctests use it too). With
+    pytest-xdist every worker runs this: the first to take the index's lock
+    builds it, the others wait until it opens."""
+    import time
+
+    from erqi_search.errors import ErqiSearchError, IndexLocked
     from erqi_search.indexer import build_index
     from erqi_search.search import open_index
 
     os.chdir(ROOT)
     path = ROOT / "index"
-    try:
-        open_index(path).close()
-    except ErqiSearchError:
-        build_index([SEEDS], path, jobs=2)
-    return path
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            open_index(path).close()
+            return path
+        except ErqiSearchError:
+            try:
+                build_index([SEEDS], path, jobs=2)
+                return path
+            except IndexLocked:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 def _opened(path: Path):
