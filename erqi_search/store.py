@@ -209,38 +209,60 @@ def kept_generations(manifest: dict | None) -> set[str]:
 # ------------------------------------------------------------------ locking
 
 class IndexLock:
-    """An exclusive lock on an index directory (``.lock`` holding the owner's pid).
+    """An exclusive lock on an index directory: ``flock`` on ``.lock``, which
+    holds the owner's pid and host for the message a second writer gets.
 
-    A lock whose process is gone is cleared; a live one raises
+    The kernel holds the lock, so it cannot be taken twice (two writers that
+    create the file at the same moment, or one that reads it before its
+    owner has written the pid) and it is released when its process dies: a
+    dead writer's ``.lock`` is simply taken over. A live one raises
     :class:`IndexLocked` at once, or after ``wait`` seconds.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d, IndexLock(Path(d)):
+    ...     IndexLock(Path(d)).__enter__()
+    Traceback (most recent call last):
+    erqi_search.errors.IndexLocked: another build is running on ... (pid ...); wait for it to finish and try again
     """
 
     def __init__(self, path: Path, wait: float = 0.0):
         self.file = Path(path) / LOCK_FILE
         self.wait = wait
+        self.fd: int | None = None
 
     def __enter__(self) -> "IndexLock":
+        import fcntl
+
         deadline = time.monotonic() + self.wait
         while True:
             try:
-                fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = self._owner()
-                if pid is None or not _alive(pid):
-                    self.file.unlink(missing_ok=True)
-                    continue
+                fd = os.open(self.file, os.O_CREAT | os.O_RDWR, 0o644)
+            except PermissionError:
+                raise ErqiSearchError(f"cannot write the index at {self.file.parent}: permission denied") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
                 if time.monotonic() >= deadline:
                     raise IndexLocked(
-                        f"another build is running on {self.file.parent} (pid {pid}); "
+                        f"another build is running on {self.file.parent} (pid {self._owner() or 'unknown'}); "
                         "wait for it to finish and try again"
                     ) from None
                 time.sleep(0.1)
                 continue
-            except PermissionError:
-                raise ErqiSearchError(f"cannot write the index at {self.file.parent}: permission denied") from None
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()} {os.uname().nodename}\n")
+            if not self._still_there(fd):  # the owner before us removed it as we opened it: lock the new file
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {os.uname().nodename}\n".encode())
+            self.fd = fd
             return self
+
+    def _still_there(self, fd: int) -> bool:
+        try:
+            return os.fstat(fd).st_ino == os.stat(self.file).st_ino
+        except FileNotFoundError:
+            return False
 
     def _owner(self) -> int | None:
         try:
@@ -249,17 +271,9 @@ class IndexLock:
             return None
 
     def __exit__(self, *exc) -> None:
-        self.file.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        self.file.unlink(missing_ok=True)  # while still held, so nobody locks the removed file for good
+        os.close(self.fd)
+        self.fd = None
 
 
 # ------------------------------------------------------------ shared files

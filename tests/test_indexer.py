@@ -138,6 +138,34 @@ def test_held_lock_and_stale_lock(tmp_path):
     assert build_index([SEEDS], path, jobs=1).documents == 5  # a dead owner's lock is cleared
 
 
+CONTEND = """
+import os, sys, time
+from pathlib import Path
+from erqi_search.store import IndexLock
+path, start = Path(sys.argv[1]), float(sys.argv[2])
+while time.time() < start:
+    pass
+for _ in range(20):
+    with IndexLock(path, wait=60):
+        inside = os.open(path / "inside", os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # fails if another holder is in
+        time.sleep(0.002)
+        os.close(inside)
+        os.unlink(path / "inside")
+"""
+
+
+def test_writers_racing_for_the_lock_never_hold_it_together(tmp_path):
+    """Six processes take and release the lock twenty times each, starting at
+    the same instant: at most one is ever inside (a lock file seen before its
+    owner wrote the pid was once cleared as stale, letting two builds in)."""
+    start = time.time() + 1.5
+    procs = [subprocess.Popen([sys.executable, "-c", CONTEND, str(tmp_path), str(start)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-300:] for e in errors if e]
+    assert not (tmp_path / ".lock").exists()
+
+
 def _big_corpus(tmp_path: Path, copies: int) -> Path:
     src = tmp_path / "big"
     src.mkdir()
