@@ -232,6 +232,16 @@ def phrase_sources(seed_index):
     return [p.text for p in seed_index.all_passages()]
 
 
+@pytest.mark.parametrize("phrase", ["质+文", "质 文", "提质、文明"])
+def test_a_phrase_of_atoms_apart_finds_a_first_atom_that_ends_a_word(seed_index, phrase):
+    """质 of "质+文" is the end of the word 提质 in 提质+文明 (002 #001): neither a
+    word nor the first of a pair, so candidates come from the last atom
+    (found by hypothesis)."""
+    expected = {p.passage_id for p in seed_index.all_passages() if atoms_in_order(p.text, phrase)}
+    results = seed_index.search(f'"{phrase}"', limit=1000)
+    assert expected and {h.passage_id for h in results.hits} == expected and results.total == len(expected)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_phrases_equal_a_substring_check(seed_index, phrase_sources, data):

@@ -156,8 +156,10 @@ class Evaluator:
             if postings is None:
                 return _EMPTY_I, _EMPTY_F
             lists.append((offset, postings))
-        if not lists:  # every atom apart: candidates from the first, then the text decides
-            return self._verified(self.single_atom(found[0][0])[0], norm)
+        if not lists:  # every atom apart: candidates from the last, then the text decides
+            # The last atom starts a run in the text (a gap is before it), so it is a word or the first
+            # of a pair; the first one ends a run, and as the end of a word (提质+文明) it is in neither.
+            return self._verified(self.single_atom(found[-1][0])[0], norm)
         lists.sort(key=lambda item: len(item[1][0]))
         candidates = lists[0][1][0]
         for _, (docs, _, _) in lists[1:]:
