@@ -510,13 +510,19 @@ class Server:
             self.app.close()
             raise ErqiSearchError(f"cannot listen on {host} port {port}: {err.strerror or err}; "
                                   "choose another with --port") from None
+        self.closed = False
         self.port = self.server.effective_port
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}/"
 
     def run(self) -> None:
-        self.server.run()
+        try:
+            self.server.run()
+        except OSError:
+            if not self.closed:  # close() from another thread pulls the sockets from under select()
+                raise
 
     def close(self) -> None:
+        self.closed = True
         self.server.close()
         self.app.close()
 
