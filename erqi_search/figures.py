@@ -72,7 +72,7 @@ _AMOUNT = re.compile(
     rf"(?P<pct>百分之|千分之)?(?P<num>\d+(?:\.\d+)?|(?:[{_CN.replace('千', '')}]|千(?![瓦米克伏]))+(?:点[零〇一二三四五六七八九]+)?)"
     rf"(?P<ap1>多|余)?(?P<mag>万亿|亿|万)?(?P<ap2>多|余)?(?P<unit>{_UNIT})?"
 )
-_SUFFIX = re.compile(r"左右|以上|以下|以内|上下|之内")
+_SUFFIX = re.compile(r"左右|(?:及|和)?以上|(?:及|和)?以下|以内|上下|之内")
 _PREFIX = re.compile(r"(?:将近|接近|大约|约|近|超过|超|逾|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上)$")
 _RANGE_SEP = re.compile(r"\s*(?:-|–|—|－|~|～|至|到)\s*")
 _LATIN_UNIT = re.compile(r"[A-Za-z]{1,6}(?![A-Za-z])")
@@ -86,11 +86,11 @@ _PERIOD = re.compile(
     rf"|年底|年末|底|末|初)?(?:(?:至|到|—|-|~){_YEAR})?(?:以来|以后|以前|之前|期间)?"
     r"|截至(?:目前|\d{1,2}月\d{1,2}日|\d{1,2}月(?:底|末)|年底|年末)"
     r"|\d{1,2}[~～\-—至到]\d{1,2}月份?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|末)?"
-    rf"|过去(?:几|{_NUMERAL})年|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|[近前这头](?:几|{_NUMERAL})年|一年来"
-    r"|(?:今年内|本年内|今年|去年|上年末|上年底|上年|本年|当年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年|前三季度"
-    r"|[一二三四]季度)"
+    rf"|过去(?:几|{_NUMERAL})年|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|(?<![学提])[近前这头](?:几|{_NUMERAL})年|一年来"
+    r"|(?:今年内|本年内|今年|去年|上年末|上年底|上年|本年|当年|同年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年"
+    r"|前三季度|第?[一二三四]季度)"
     r"(?:以来)?"
-    r"|[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间|以来|末)|本世纪末|上世纪末)"
+    r"|[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间|以来|末)|本世纪末|上世纪末|主汛期|汛期|汛前|汛后)"
 )
 #: Before a period, these make it the base of a comparison (比上年), a share's
 #: whole (占全年) or the start of a from-to pattern (从去年的), not the period.
@@ -106,14 +106,21 @@ _LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[{HAN}])(?!代)")
 #: 到/至/为 follows the verb (提高到50.5%: the level reached).
 _CHANGE = (r"增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|下调|上调|扩大|缩小|缩减|压减|压缩|增产|减产|增收|减收|递增|递减|"
            r"净增加|净增|净减少|净减|"
-           r"下滑|新增|增|降|涨|减|高|低|多|少")
+           r"下滑|新增|增设|新设|新建|增|降|涨|减|高|低|多|少")
+#: Verbs of adding new things: before a count they count the new things (新增1.2万户, 病床将增设6万张).
+_NEW_THINGS = ("新增", "增设", "新设", "新建")
 _CHANGE_AT_END = re.compile(rf"(?:{_CHANGE})(?:了|约|近|达|累计|共计|共)?$")
 _CHANGE_AT_START = re.compile(r"^(?:增加(?!值)|减少|增产|减产|提高|降低|压减|节约)")
 #: An agent, a modal and a change verb before the object: 国家银行将增加农业贷款 -> 农业贷款.
-_AGENT_CHANGE = re.compile(r"^.{2,12}?(?:将|拟|要|计划|再|又|还)(?:增加(?!值)|减少|增产|减产|压减|节约)(?P<object>.{2,})$")
+_AGENT_CHANGE = re.compile(r"^.{2,12}?(?:将|拟|要|计划|再|又|还|共|累计|共计)(?:增加(?!值)|减少|增产|减产|压减|节约)(?P<object>.{2,})$")
 #: Nouns of a rate of change: stripped from the indicator, the figure is ``growth``.
 _RATE_OF_CHANGE = re.compile(r"(?:增速|增幅|涨幅|降幅|增长速度|(?:增长|增加|减少|下降|上涨|降低)?幅度)$")
 _RATE_NAME = re.compile(r"增长率$")
+#: A comparison base inside the phrase before a number (还比年初计划, 较上年).
+_BASE_INSIDE = re.compile(r"(?:还|也|又|将|仍)?(?:比|较)(?=年初|上年|去年|前年|同期|上月|计划|预算|预期|目标|全国|全省|全市|平均"
+                          r"|[一二三四五六七八九十两〇○\d]+年)")
+#: A name per head or per unit (每万人口, 每千人, 人均): its figure is a ratio.
+_PER_HEAD = re.compile(r"^(?:每[十百千万亿]?[人户元平公亩]|人均|户均|万人|千人|百人)")
 _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
 
 #: Words stripped from the end of the phrase before a number, again and again:
@@ -133,7 +140,9 @@ _TAIL = re.compile(
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
-    r"^(?:其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
+    r"^(?:其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|尽管|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
+    r"和(?!美|谐|平)|以及|及(?!时)|与(?!会)|各种|各类|各项|"
+    rf"[{HAN}]{{1,2}}了(?=[{HAN}]{{2}})|"
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
     r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|分别|把|到|至|"
@@ -145,10 +154,13 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
+    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|"
     r"用于|安排|享受|受益|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
-    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d"
+    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
 )
+#: A conjunct with a quantifier of its own after a counted noun (以及一批, 和3个).
+_OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=一批|一些|部分|若干|[一二三四五六七八九十两\d]+[个项家条座所批])")
 #: A setting in time or place at the start (在调整初期, 在工业建设项目中).
 _SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
 #: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
@@ -300,6 +312,10 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         return None
     if unit == "次" and re.match(r"(?:[、和][一二三四五六七八九十\d]+次)*(?:全会|全体会议|会议|常委会)", clause[end:]):
         return None  # 五次全会: a session, not a count
+    if unit == "个" and clause[end:end + 2] in ("多月", "余月"):  # 1个多月
+        unit, ap, end = "个月", clause[end], end + 2
+    if unit == "个月" and re.search(r"[前近头这]$", clause[:start]):
+        return None  # 前十一个月: a period, not a figure
     if unit == "倍" and clause[end:end + 1] in ("多", "余"):
         ap, end = clause[end], end + 1
     elif unit == "倍" and clause[end:end + 1] == "半":  # 六倍半
@@ -315,8 +331,10 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
     if unit in MEASURE_UNITS and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
         return None  # 120万吨乙烯项目: a capacity in a name
     if (unit not in COUNT_UNITS or unit in ("人", "人次")) and unit not in RATE_UNITS and suffix \
-            and suffix.group() in ("以上", "以下") and re.match(rf"(?:的)?[{HAN}]", after[suffix.end():]):
-        return None  # 60岁以上老人, 5000万元以上项目: a threshold in a name
+            and suffix.group().endswith(("以上", "以下")) and re.match(rf"(?:的)?[{HAN}]", after[suffix.end():]):
+        return None  # 60岁以上老人, 5000万元以上项目, 5000吨标准煤及以上重点用能单位: a threshold in a name
+    if unit == "岁" and re.match(rf"(?![以左之的])[{HAN}]", after):
+        return None  # 0-6岁儿童, 65岁老人: an age in a name
     if unit in TIME_UNITS and HAN_RE.match(after) and not re.match(r"[以左内之的并和、及或]", after):
         return None  # 15分钟生活圈
     if suffix:
@@ -421,6 +439,9 @@ def _indicator(before: str) -> tuple[str, bool]:
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
         phrase, rate = _strip(phrase[: m.start()]), True
+    base = _BASE_INSIDE.search(phrase)
+    if base and base.start() >= 2:
+        phrase = phrase[: base.start()]  # 货币发行还比年初计划(少了): what follows 比 is the base
     if re.match(r"(?:比|较|与|等于|相当于)", phrase):
         return "", rate  # 比农民的平均收入高一倍: a base of comparison, not the measure
     if agent := _AGENT_CHANGE.match(phrase):
@@ -439,11 +460,35 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     if unit.endswith("次"):  # a verbal classifier: the event is the verb phrase (五次降低利率)
         return run.group()[:16]
     noun = _NOUN_END.split(_PERIOD.split(run.group())[0])[0][:16]
+    noun = _before_verb_with_le(_OTHER_CONJUNCT.split(noun)[0])  # 192个重点国有企业以及一批国有金融机构
+    noun = re.sub(r"(?<=项目|工程)建设$", "", noun)  # 2个国家重大产业备份项目建设
     if _THRESHOLD_NOUN.match(noun):
         return ""  # 突破2万亿元大关, 迈上4万亿元新台阶: a figure of speech, not what is measured
     if "在" in clause[:end]:
         noun = re.sub(r"(?<=..)(?:中|之中|内)$", "", noun)  # 在六亿五千万人民中
     return re.sub(r"(?:和|与|及|以及|或|约|近|超|达)+$", "", noun)
+
+
+_COMPLEMENTS = frozenset("上下到出起完好过来去成")
+
+
+def _before_verb_with_le(phrase: str) -> str:
+    """The noun phrase before a verb marked by 了 (300多个城市建立了… -> 城市,
+    14万困难群众圆了安居梦 -> 困难群众), the verb found by the dictionary."""
+    if "了" not in phrase[1:]:
+        return phrase
+    from .dictionary import full_segmenter
+
+    words = full_segmenter().cut(phrase)
+    starts = [0]
+    for word in words:
+        starts.append(starts[-1] + len(word))
+    for i, word in enumerate(words):
+        if i and words[i - 1] != "了" and (word.endswith("了") or (i + 1 < len(words) and words[i + 1] == "了")):
+            if word in _COMPLEMENTS and i > 1:
+                i -= 1  # 困难家庭住上了新房: the verb is 住, 上 its complement
+            return phrase[: starts[i]] if starts[i] >= 2 else phrase
+    return phrase
 
 
 def _kind(amount: _Amount, before: str, indicator: str, rate: bool, object_after: bool = False,
@@ -455,12 +500,14 @@ def _kind(amount: _Amount, before: str, indicator: str, rate: bool, object_after
         return "growth"
     counted = _unit_kind(unit, amount.bare) == "count"
     change = _CHANGE_AT_END.search(before) if not object_after else None  # 提升112万亩高标准农田: an object
-    if change and counted and change.group().startswith("新增") and not re.search(r"比|较|同比", before):
+    if change and counted and change.group().startswith(_NEW_THINGS) and not re.search(r"比|较|同比", before):
         change = None  # 新增1.2万户: a count of new things
     if change or rate or (_CHANGE_AT_START.match(indicator) and not counted):
         return "growth"
     if unit in RATE_UNITS:
         return "growth" if _GROWTH_NAME.search(indicator) or after_growth else "level"
+    if counted and _PER_HEAD.search(indicator):
+        return "level"  # 每万人口发明专利拥有量50.2件: a ratio, not a count
     return "count" if counted else "level"
 
 
