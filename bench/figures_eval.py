@@ -10,7 +10,8 @@ code, measured, then tuned on too; "fresh": seed 3, drawn and labelled after
 the code was frozen a second time and never tuned on; "fresh-2": seed 4,
 stride 1, drawn from the same frozen code with the sentences already labelled
 left out, and labelled by two readers who saw neither the code nor its
-output), ``seed``,
+output; "fresh-3": seed 5, the same way, measured once after the rules
+learnt from fresh and fresh-2 were frozen), ``seed``,
 ``file``, ``year``, ``region``, ``sentence`` and ``figures``, the figures a
 reader wrote down for the sentence (``indicator`` and the other names
 ``also`` accepted for it, ``value``, ``high``, ``unit``, ``kind``,
@@ -225,7 +226,7 @@ def report(name: str, score: Score, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixture", type=Path, default=FIXTURE)
-    parser.add_argument("--sample", help="only this sample (tuning, tuning-2, fresh, fresh-2)")
+    parser.add_argument("--sample", help="only this sample (tuning, tuning-2, fresh, fresh-2, fresh-3)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print the sentences of misses")
     parser.add_argument("--draw", type=int, metavar="SEED", help="print a new sample to label (JSON lines)")
     parser.add_argument("--stride", type=int, default=1, help="with --draw: every N-th report")
