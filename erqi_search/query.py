@@ -217,7 +217,7 @@ class _Parser:
                 raise _error("范围格式错误", "bad range", "write it as year:[2017 TO 2018]")
             return self._checked(Field(name, parts[0], parts[2]))
         if ch == '"' or (ch == "“" and "”" in self.s[self.i :]):
-            return Field(name, self._quoted(), phrase=True)
+            return self._checked(Field(name, self._quoted(), phrase=True))
         word = self._peek_word()
         self.i += len(word)
         low, dash, high = word.partition("-")
@@ -229,7 +229,7 @@ class _Parser:
     def _checked(f: Field) -> Field:
         if f.name == "year":
             for value in (f.value, f.high):
-                if value is not None and not (value.isdigit() and len(value) == 4) and value != "*":
+                if value is not None and not re.fullmatch(r"\d{4}", value) and value != "*":  # not ²⁰²⁰
                     raise _error(f"年份无效 {value}", f"year must be four digits, not {value!r}",
                                  "write year:2020 or year:[2017 TO 2018]")
         return f

@@ -10,6 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The property tests draw the same examples on every run, so CI cannot fail at
+# random on a new example; HYPOTHESIS_PROFILE=explore draws new ones (run it
+# in a loop to hunt for bugs, and pin what it finds as a plain test).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -42,6 +42,7 @@ def test_every_field_alias_parses():
     ("", "查询为空"), ("   ", "empty query"), ("()", "括号内为空"), ('"社会', "引号未闭合"), ("(大气", "括号未闭合"),
     ("大气)", "右括号"), ("foo:bar", "未知字段"), ("year:abc", "年份无效"), ("year:", "缺少值"),
     ("大气 AND", "AND 后"), ("OR 大气", "OR 前"), ("year:[2017 TO", "范围未闭合"), ("大" * 2001, "查询过长"),
+    ('year:""', "年份无效"), ('year:"20"', "年份无效"), ("year:²⁰²⁰", "年份无效"),  # found by the fuzzer
 ])
 def test_syntax_errors_are_one_sentence_with_both_hints(query, fragment):
     with pytest.raises(QuerySyntaxError, match=fragment) as info:
@@ -88,6 +89,11 @@ def test_fields_and_exclusions_compile_to_filters():
     assert kinds == ["Term", "Exclude", "Filter", "Filter", "Filter"]
     assert plan.root.items[2] == Filter("year", low=2018, high=2018)
     assert "工地" not in plan.highlights  # excluded words are not highlighted
+
+
+def test_a_quoted_or_full_width_year_is_a_year():
+    assert parse('year:"2020"') == Field("year", "2020", phrase=True)
+    assert parse("year:２０２０") == Field("year", "２０２０")
 
 
 def test_or_and_a_bare_year():
