@@ -29,7 +29,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from .dictionary import MAX_SUBWORD, Segmenter, full_segmenter, jieba_file
+from .dictionary import Segmenter, full_segmenter, jieba_file
 from .text import ATOM, CJK, CJK_RE, DATA, atoms, normalize, normalize_text
 
 #: Bump when tokens change: an index made with another version must be rebuilt.
@@ -58,25 +58,8 @@ def _span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:
     return origin[start], origin[end - 1] + 1
 
 
-def _pieces(norm: str):
-    """Yield ``(is_run, start, end)``: runs of adjacent Chinese characters
-    (to segment) and Latin/number atoms (tokens as they are)."""
-    run_start = run_end = -1
-    for m in ATOM.finditer(norm):
-        start, end = m.span()
-        if end - start == 1 and CJK_RE.match(m.group()):
-            if run_end != start:
-                if run_start >= 0:
-                    yield True, run_start, run_end
-                run_start = start
-            run_end = end
-            continue
-        if run_start >= 0:
-            yield True, run_start, run_end
-            run_start = run_end = -1
-        yield False, start, end
-    if run_start >= 0:
-        yield True, run_start, run_end
+#: What analysis cuts: a run of Chinese characters (segmented) or another atom (a token as it is).
+_PIECE = re.compile(f"([{CJK}]+)|" + ATOM.pattern)
 
 
 def tokenize(text: str, segmenter: Segmenter | None = None, stop: bool = True) -> list[Token]:
@@ -84,8 +67,9 @@ def tokenize(text: str, segmenter: Segmenter | None = None, stop: bool = True) -
     segmenter = segmenter or full_segmenter()
     norm, origin = normalize(text)
     out: list[Token] = []
-    for is_run, start, end in _pieces(norm):
-        spans = segmenter.search_spans(norm[start:end]) if is_run else [(0, end - start)]
+    for m in _PIECE.finditer(norm):  # the pieces and words of analyze_text, with offsets
+        start, end = m.span()
+        spans = segmenter.search_spans(m.group()) if m.group(1) else [(0, end - start)]
         for s, e in spans:
             word = norm[start + s : start + e]
             if not (stop and word in STOP_WORDS):
@@ -104,8 +88,8 @@ def words(text: str, segmenter: Segmenter) -> list[str]:
     """
     norm = normalize_text(text)
     out = []
-    for is_run, start, end in _pieces(norm):
-        out.extend(segmenter.cut(norm[start:end]) if is_run else [norm[start:end]])
+    for m in _PIECE.finditer(norm):
+        out.extend(segmenter.cut(m.group()) if m.group(1) else [m.group()])
     return out
 
 
@@ -126,7 +110,6 @@ def query_grams(norm_fragment: str) -> list[str]:
     return [a + b for (a, _, _), (b, _, _) in zip(found, found[1:])]
 
 
-_PIECE = re.compile(f"([{CJK}]+)|" + ATOM.pattern)
 
 
 def analyze_text(text: str, segmenter: Segmenter):
@@ -143,7 +126,6 @@ def analyze_text(text: str, segmenter: Segmenter):
     search: list[str] = []
     index: list[str] = []
     pairs: list[tuple[str, int]] = []
-    freq = segmenter.freq
     pos, prev_atom, prev_end = 0, "", -1
     for m in _PIECE.finditer(norm):
         start, end = m.span()
@@ -157,11 +139,8 @@ def analyze_text(text: str, segmenter: Segmenter):
             for s, e in segmenter.spans(piece):
                 word = piece[s:e]
                 index.append(word)
-                length = e - s
-                for size in range(2, min(length, MAX_SUBWORD + 1)):
-                    for sub in range(s, e - size + 1):
-                        if freq.get(piece[sub : sub + size]):
-                            search.append(piece[sub : sub + size])
+                if e - s > 2:
+                    search.extend(piece[a:b] for a, b in segmenter.sub_spans(piece, s, e))
                 if word not in STOP_WORDS:
                     search.append(word)
         else:

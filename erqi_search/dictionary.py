@@ -118,16 +118,18 @@ class Segmenter:
             i = nxt[i]
         return out
 
+    def sub_spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The in-dictionary parts (2 to 6 characters, shortest first) of the
+        word ``text[start:end]``: what search mode adds before the word."""
+        freq = self.freq
+        return [(s, s + size) for size in range(2, min(end - start, MAX_SUBWORD + 1))
+                for s in range(start, end - size + 1) if freq.get(text[s : s + size])]
+
     def search_spans(self, text: str) -> list[tuple[int, int]]:
         """Search mode: each word's in-dictionary parts (2 to 6 characters), then the word."""
-        freq = self.freq
         out = []
         for start, end in self.spans(text):
-            length = end - start
-            for size in range(2, min(length, MAX_SUBWORD + 1)):
-                for s in range(start, end - size + 1):
-                    if freq.get(text[s : s + size]):
-                        out.append((s, s + size))
+            out.extend(self.sub_spans(text, start, end))
             out.append((start, end))
         return out
 

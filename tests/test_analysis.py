@@ -1,13 +1,17 @@
 import pickle
 import re
+from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from erqi_search.analysis import (
     ANALYZER_VERSION,
     ErqiAnalyzer,
     PreAnalyzed,
     STOP_WORDS,
+    analyze_text,
     grams,
     normalize,
     normalize_text,
@@ -126,3 +130,28 @@ def test_dictionary_command_prints_candidates():
     result = CliRunner().invoke(main, ["dictionary", "candidates", str(SEEDS)])
     assert result.exit_code == 0
     assert "主要经济指标" in result.output.splitlines()
+
+
+ASSIGNED = st.characters(codec="utf-8", exclude_categories=("Cs", "Cn"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(ASSIGNED, st.sampled_from(list("大气污染防治二七区ＰＭ２．５%㎡,，。 ")))
+               .filter(lambda c: len(normalize_text(c)) <= 1), max_size=60))
+def test_the_index_and_the_whoosh_analyzer_cut_alike(text):
+    """analyze_text (what the index holds) and tokenize / grams (the Whoosh
+    analyzer, with offsets) share the pieces and the sub-words: the same
+    words and the same pairs. (A character that normalises to several, such
+    as ¼, is one token with its offsets in tokenize.)"""
+    seg = full_segmenter()
+    search, _, pairs = analyze_text(text, seg)
+    assert Counter(t.text for t in tokenize(text, seg)) == Counter(search)
+    assert grams(text) == pairs
+
+
+def test_the_seeds_cut_alike():
+    seg = full_segmenter()
+    for path in sorted(SEEDS.iterdir()):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            search, _, pairs = analyze_text(line, seg)
+            assert Counter(t.text for t in tokenize(line, seg)) == Counter(search) and grams(line) == pairs
