@@ -17,7 +17,6 @@ are computed over live documents anyway, so scores do not change.
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import secrets
 from itertools import groupby
@@ -27,7 +26,7 @@ import numpy as np
 
 from ... import lexicon, schema
 from . import postings, stored
-from .segment import SUFFIXES, SegmentReader, key
+from .segment import SUFFIXES, SegmentReader, key, write_tables
 
 MERGE_FACTOR = 4
 #: Segments with at most this many live documents share the lowest tier.
@@ -114,28 +113,22 @@ def merge_segments(gen: Path, descriptions: list[dict]) -> dict | None:
                     entries.append((key(field, term), postings.entry_value(len(d)), len(run)))
         with open(out_base.with_suffix(".lex"), "wb") as out:
             lexicon.write(out, entries)
-        totals = {}
-        with open(out_base.with_suffix(".len"), "wb") as out:
-            for field in schema.FIELDS:
-                lengths = np.concatenate([seg.lengths[field][live] for seg, (live, _) in zip(readers, remaps)])
-                totals[field] = int(lengths.sum(dtype=np.int64))
-                out.write(lengths.astype("<u2").tobytes())
+        pairs = list(zip(readers, remaps))
+        lengths = {field: np.concatenate([seg.lengths[field][live] for seg, (live, _) in pairs]) for field in schema.FIELDS}
+        totals = {field: int(column.sum(dtype=np.int64)) for field, column in lengths.items()}
         tables, report_remaps, code_remaps = _merged_tables(readers, remaps)
-        with open(out_base.with_suffix(".col"), "wb") as out:
-            out.write(np.concatenate([seg.year[live] for seg, (live, _) in zip(readers, remaps)]).astype("<u2").tobytes())
-            out.write(np.concatenate([report_remaps[i][seg.report[live]] for i, (seg, (live, _))
-                                      in enumerate(zip(readers, remaps))]).astype("<u4").tobytes())
-            for column, dtype in (("top", "<u4"), ("region", "<u2")):
-                out.write(np.concatenate([code_remaps[column][i][getattr(seg, column)[live]] for i, (seg, (live, _))
-                                          in enumerate(zip(readers, remaps))]).astype(dtype).tobytes())
-        records = (record for seg, (live, _) in zip(readers, remaps)  # streamed, as a build writes them
+        columns = {
+            "year": np.concatenate([seg.year[live] for seg, (live, _) in pairs]),
+            "report": np.concatenate([report_remaps[i][seg.report[live]] for i, (seg, (live, _)) in enumerate(pairs)]),
+            **{column: np.concatenate([code_remaps[column][i][getattr(seg, column)[live]]
+                                       for i, (seg, (live, _)) in enumerate(pairs)]) for column in ("top", "region")},
+        }
+        records = (record for seg, (live, _) in pairs  # streamed, as a build writes them
                    for record, alive in zip(seg.stored, live.tolist()) if alive)
         with open(out_base.with_suffix(".sto"), "wb") as out:
             stored.write(out, records)
         reports = tables.pop("reports")
-        with open(out_base.with_suffix(".rep"), "wb") as out:
-            stored.write(out, reports, zdict=b"")
-        out_base.with_suffix(".tab").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        write_tables(out_base, lengths, columns, reports, tables)
         return {"id": new_id, "doc_count": base, "reports": len(reports), "totals": totals, "deleted": []}
     finally:
         for seg in readers:

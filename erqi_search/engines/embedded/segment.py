@@ -26,7 +26,6 @@ import heapq
 import json
 import mmap
 import os
-import sys
 from array import array
 from collections import Counter, defaultdict
 from itertools import chain, groupby
@@ -38,6 +37,25 @@ from ... import lexicon, schema
 from . import postings, stored
 
 FIELD_IDS = {name: i + 1 for i, name in enumerate(schema.FIELDS)}
+#: ``ID.len``: one little-endian value of this type per document, field by field.
+LENGTH = "<u2"
+#: ``ID.col``: the columns, one after the other, each one value a document.
+COLUMNS = (("year", "<u2"), ("report", "<u4"), ("top", "<u4"), ("region", "<u2"))
+
+
+def write_tables(base: Path, lengths: dict, columns: dict, reports, tables: dict) -> None:
+    """Write a segment's ``.len``, ``.col``, ``.rep`` and ``.tab`` files (a
+    build's segment and a merge's): ``lengths`` and ``columns`` map names to
+    sequences (arrays or numpy), ``reports`` are the report records."""
+    with open(base.with_suffix(".len"), "wb") as out:
+        for name in schema.FIELDS:
+            out.write(np.asarray(lengths[name]).astype(LENGTH).tobytes())
+    with open(base.with_suffix(".col"), "wb") as out:
+        for name, dtype in COLUMNS:
+            out.write(np.asarray(columns[name]).astype(dtype).tobytes())
+    with open(base.with_suffix(".rep"), "wb") as out:
+        stored.write(out, reports, zdict=b"")
+    base.with_suffix(".tab").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
 SUFFIXES = ("pst", "lex", "len", "col", "sto", "rep", "tab")
 #: Postings held in memory before a pass is written out (about 12 bytes each).
 SPILL_POSTINGS = 3_000_000
@@ -222,18 +240,11 @@ class SegmentBuilder:
                 spilled.with_suffix(".pst").unlink()
                 spilled.with_suffix(".lex").unlink()
         totals = {name: sum(self.lengths[name]) for name in schema.FIELDS}
-        with open(base.with_suffix(".len"), "wb") as out:
-            for name in schema.FIELDS:
-                out.write(_little(self.lengths[name]).tobytes())
-        with open(base.with_suffix(".col"), "wb") as out:
-            for column in (self.year, self.report, self.top, self.region):
-                out.write(_little(column).tobytes())
         self.stored.close()
         self._stored_file.close()
-        with open(base.with_suffix(".rep"), "wb") as out:
-            stored.write(out, self.reports, zdict=b"")
+        columns = {name: getattr(self, name) for name, _ in COLUMNS}
         tables = {name: sorted(codes, key=codes.get) for name, codes in self.codes.items()}
-        base.with_suffix(".tab").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        write_tables(base, self.lengths, columns, self.reports, tables)
         return {"id": self.id, "doc_count": self.count, "reports": len(self.reports), "totals": totals,
                 "deleted": []}
 
@@ -266,13 +277,6 @@ def _pass_entries(lex, i: int):
         yield key, i, df, offset, length
 
 
-def _little(column: array) -> array:
-    if sys.byteorder == "big":
-        column = array(column.typecode, column)
-        column.byteswap()
-    return column
-
-
 def _map(path: Path):
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
@@ -292,12 +296,12 @@ class SegmentReader:
         self.data = _map(base.with_suffix(".pst"))
         self.lexicon = lexicon.Lexicon(_map(base.with_suffix(".lex")))
         lengths = _map(base.with_suffix(".len"))
-        self.lengths = {name: np.frombuffer(lengths, "<u2", n, 2 * n * i) for i, name in enumerate(schema.FIELDS)}
-        columns = _map(base.with_suffix(".col"))
-        self.year = np.frombuffer(columns, "<u2", n, 0)
-        self.report = np.frombuffer(columns, "<u4", n, 2 * n)
-        self.top = np.frombuffer(columns, "<u4", n, 6 * n)
-        self.region = np.frombuffer(columns, "<u2", n, 10 * n)
+        width = np.dtype(LENGTH).itemsize
+        self.lengths = {name: np.frombuffer(lengths, LENGTH, n, width * n * i) for i, name in enumerate(schema.FIELDS)}
+        columns, offset = _map(base.with_suffix(".col")), 0
+        for name, dtype in COLUMNS:  # self.year, self.report, self.top, self.region
+            setattr(self, name, np.frombuffer(columns, dtype, n, offset))
+            offset += np.dtype(dtype).itemsize * n
         self.stored = stored.Reader(_map(base.with_suffix(".sto")))
         self.reports = stored.Reader(_map(base.with_suffix(".rep")))
         self._report_cache: dict[int, dict] = {}
