@@ -19,6 +19,7 @@ import os
 import re
 import stat
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
@@ -343,9 +344,10 @@ def read_report(path: str | os.PathLike, metadata: dict[str, str] | None = None,
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def read_file_bytes(path: Path) -> bytes:
-    """The bytes of a regular file; a FIFO, device or socket is refused without
-    blocking, and so is a file over :data:`MAX_FILE_BYTES`."""
+@contextmanager
+def _regular_file(path: Path):
+    """The open file at ``path`` and its size; a FIFO, device or socket is
+    refused (:class:`UnreadableReport`) without blocking."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
@@ -354,7 +356,14 @@ def read_file_bytes(path: Path) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnreadableReport(path, "not a regular file (a FIFO, device or socket)")
-        if info.st_size > MAX_FILE_BYTES:
+        yield handle, info.st_size
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of a regular file; a FIFO, device or socket is refused without
+    blocking, and so is a file over :data:`MAX_FILE_BYTES`."""
+    with _regular_file(path) as (handle, size):
+        if size > MAX_FILE_BYTES:
             raise UnreadableReport(path, f"larger than {MAX_FILE_BYTES >> 20} MB; split it into smaller files")
         try:
             return handle.read()
@@ -376,20 +385,12 @@ def read_tail(path: Path, n: int = TAIL_LINES) -> list[str]:
     ['打算:建立健全基层综合服务管理平台,完善基层四项基础制度,不断强化公共服务和居民自治,重点解决群众关心的热点难点问题。']
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return []
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                return []
+        with _regular_file(path) as (handle, size):
             head = handle.read(2)
-            start = max(0, info.st_size - TAIL_BYTES)
-            if start and head in (b"\xff\xfe", b"\xfe\xff"):
+            start = max(0, size - TAIL_BYTES)
+            if start and head in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: from an even byte, behind the BOM
                 handle.seek(start + start % 2)
-                text = handle.read().decode("utf-16-le" if head == b"\xff\xfe" else "utf-16-be", errors="replace")
-                text = text.partition("\n")[2]
+                text = decode_bytes(head + handle.read(), str(path)).partition("\n")[2]
             elif start:
                 handle.seek(start)
                 text = decode_bytes(handle.read().partition(b"\n")[2], str(path))  # from a line start
