@@ -253,21 +253,6 @@ def key_terms_of(index_words: list[str], k: int = 5) -> tuple[str, ...]:
 
 # ------------------------------------------------------------ Whoosh analyzer
 
-class PreAnalyzed(str):
-    """A string carrying tokens computed elsewhere (in a worker process), so
-    the writer does not segment it again."""
-
-    tokens: list[tuple[str, int]]
-
-    def __new__(cls, text: str, tokens: list[tuple[str, int]]):
-        obj = super().__new__(cls, text)
-        obj.tokens = tokens
-        return obj
-
-    def __reduce__(self):
-        return PreAnalyzed, (str(self), self.tokens)
-
-
 class ErqiAnalyzer:
     """The Whoosh analyzer of erqi-search fields; ``mode`` is ``"words"`` or ``"grams"``.
 
@@ -286,8 +271,6 @@ class ErqiAnalyzer:
         return f"ErqiAnalyzer({self.mode!r})"
 
     def token_pairs(self, value: str) -> list[tuple[str, int]]:
-        if isinstance(value, PreAnalyzed):
-            return value.tokens
         if self.mode == "grams":
             return grams(value)
         return [(t.text, t.pos) for t in tokenize(value)]

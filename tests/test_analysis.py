@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from erqi_search.analysis import (
     ANALYZER_VERSION,
     ErqiAnalyzer,
-    PreAnalyzed,
     STOP_WORDS,
     analyze_text,
     grams,
@@ -108,8 +107,6 @@ def test_analyzer_is_picklable_and_versioned():
     analyzer = pickle.loads(pickle.dumps(ErqiAnalyzer("grams")))
     assert analyzer == ErqiAnalyzer("grams") and analyzer.version == ANALYZER_VERSION
     assert [t.text for t in ErqiAnalyzer("words")("二七区", positions=True)] == ["二七", "七区", "二七区"]
-    pre = pickle.loads(pickle.dumps(PreAnalyzed("x", [("x", 0)])))
-    assert pre.tokens == [("x", 0)] and pre == "x"
 
 
 def test_grow_candidates_finds_terms_the_dictionary_lacks():
