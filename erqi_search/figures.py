@@ -731,16 +731,31 @@ def matches(indicator: str, query_forms: list[str]) -> bool:
     >>> matches("服务业增加值占地区生产总值比重", ["地区生产总值"])
     False
     """
-    forms = {_clean(f) for f in query_forms if f and _clean(f)}
+    forms = {form_key(f) for f in query_forms} - {""}
+    return any(key in forms for key in match_keys(indicator))
+
+
+def match_keys(indicator: str) -> list[str]:
+    """The names an indicator answers to (:func:`matches`): itself, cleaned,
+    then without each of up to three leading place or scope words.
+
+    >>> match_keys("全省地区生产总值")
+    ['全省地区生产总值', '地区生产总值']
+    """
     name = _clean(indicator)
+    keys = [name]
     for _ in range(3):
-        if name in forms:
-            return True
         shorter = _SCOPE.sub("", name)
         if shorter == name or not shorter:
-            return False
+            break
+        keys.append(shorter)
         name = shorter
-    return name in forms
+    return keys
+
+
+def form_key(form: str) -> str:
+    """An asked-for name as :func:`match_keys` writes names (``GDP`` -> ``gdp``)."""
+    return _clean(form) if form else ""
 
 
 @lru_cache(maxsize=65536)

@@ -13,7 +13,9 @@ Whoosh, numpy or jieba leaks out: results are the dataclasses of
 
 from __future__ import annotations
 
+import json
 import mmap
+import re
 import struct
 import threading
 import zlib
@@ -26,6 +28,9 @@ from .model import Comparison, Figure, Hit, KeywordCount, SearchResults, TermCha
 from .plan import Any, Filter, Phrase, Plan, with_filters
 from .present import highlighted
 from .query import QueryCompiler, parse
+
+#: The indicator of a figure line, read without parsing the line.
+_INDICATOR = re.compile(r'\{"indicator":"((?:[^"\\]|\\.)*)"')
 
 MAX_LIMIT = 1000
 #: What reading a damaged file raises, anywhere below an engine.
@@ -61,6 +66,8 @@ class Index:
                                f"rebuild with: {store.command_hint(self.path, 'rebuild')}") from None
         self._closed = False
         self._lock = threading.Lock()
+        self._figure_lines: list[str] = []
+        self._figure_keys: dict[str, list[int]] | None = None
 
     # -- plumbing
 
@@ -240,7 +247,7 @@ class Index:
         [(2017, 66.0, '天'), (2018, 165.0, '天'), (2020, 234.0, '天')]
         """
         from .analysis import synonym_classes
-        from .figures import matches
+        from .figures import form_key
         from .text import normalize_text
 
         key = normalize_text(indicator).strip()
@@ -248,11 +255,36 @@ class Index:
         year = None if year is None else _year(year)
         region = None if region is None else normalize_text(region)
         with self._reading():
-            records = store.read_lines(self._figures)
-        found = [Figure(**r) for r in records if matches(r["indicator"], forms)
-                 and (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
+            lines, by_key = self._figure_index()
+        keys = {form_key(form) for form in forms} - {""}
+        numbers = sorted({n for k in keys for n in by_key.get(k, ())})  # in text order
+        records = (json.loads(lines[n]) for n in numbers)
+        found = [Figure(**r) for r in records
+                 if (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
                  and (region is None or normalize_text(r.get("region") or "") == region)]
         return sorted(found, key=lambda f: f.year or 0)  # stable: text order within a year
+
+    def _figure_index(self) -> tuple[list[str], dict[str, list[int]]]:
+        """The figure lines, and their numbers by each name they answer to
+        (:func:`~erqi_search.figures.match_keys`): read on the first call and
+        kept, so the figures of a name cost a look-up (the web page asks on
+        every request) instead of parsing every figure."""
+        from .figures import match_keys
+
+        with self._lock:
+            if self._figure_keys is None:
+                lines = store.read_raw_lines(self._figures)
+                by_key: dict[str, list[int]] = {}
+                for n, line in enumerate(lines):
+                    found = _INDICATOR.match(line)  # the first key, as store.ReportLines writes it
+                    if found is None:
+                        name = json.loads(line)["indicator"]
+                    else:
+                        name = found.group(1) if "\\" not in found.group(1) else json.loads(f'"{found.group(1)}"')
+                    for key in match_keys(name):
+                        by_key.setdefault(key, []).append(n)
+                self._figure_lines, self._figure_keys = lines, by_key
+            return self._figure_lines, self._figure_keys
 
     def trend(self, term: str, synonyms: bool = False) -> Trend:
         """Per year: the passages whose text contains ``term`` (its synonyms

@@ -339,6 +339,11 @@ class ReportLines:
 
 def read_lines(handle) -> list[dict]:
     """Every record from a handle of :meth:`ReportLines.open` (thread-safe: positional reads)."""
+    return [json.loads(line) for line in read_raw_lines(handle)]
+
+
+def read_raw_lines(handle) -> list[str]:
+    """The JSON lines of a handle of :meth:`ReportLines.open`, not yet parsed."""
     size = os.fstat(handle.fileno()).st_size
     data = zlib.decompress(os.pread(handle.fileno(), size, 0), wbits=31) if size else b""  # gzip format
-    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+    return data.decode("utf-8").splitlines()

@@ -49,6 +49,20 @@ def test_good_air_days(fresh_seed_index):
     assert (2018, 165.0, "天", "level") in found and (2020, 234.0, "天", "level") in found
 
 
+def test_figures_of_a_name_equal_a_scan_of_every_figure(seed_index):
+    """Index.figures looks names up in a table built once per open index; it
+    gives what a scan of every stored figure with ``matches`` gives."""
+    from erqi_search import store
+    from erqi_search.analysis import synonym_classes
+
+    records = store.read_lines(seed_index._figures)
+    names = sorted({r["indicator"] for r in records}) + ["GDP", "gdp", "全区地区生产总值", "", "人均"]
+    for name in names:
+        forms = [name.lower()] + list(synonym_classes().get(name.lower(), ()))
+        scanned = [Figure(**r) for r in records if matches(r["indicator"], forms)]
+        assert seed_index.figures(name) == sorted(scanned, key=lambda f: f.year or 0), name
+
+
 def test_figures_command_formats(seed_build):
     runner = CliRunner()
     text = runner.invoke(main, ["figures", "优良天数", "--index", str(seed_build / "ix")])
