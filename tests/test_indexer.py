@@ -76,6 +76,13 @@ def test_update_equals_fresh_build(seeded, tmp_path):
             b = [(h.passage_id, h.score) for h in built.search(q, limit=1000).hits]
             assert a == b and a
     assert index_status(path).stale == []
+    with open_index(path) as updated, open_index(fresh) as built:  # cold: a report found by its record alone
+        for doc_id in ("002_3f13d9cc05edbc24", "005_new", "003_48a90a0ac8a58bc6", "000_7ff3adef1ce2c60f"):
+            assert [(p.passage_id, p.text) for p in updated.document(doc_id)] == \
+                   [(p.passage_id, p.text) for p in built.document(doc_id)]
+            one, other = updated.passage(f"{doc_id}#2"), built.passage(f"{doc_id}#2")
+            assert (one and one.text) == (other and other.text)
+        assert "智慧城管" in updated.document("002_3f13d9cc05edbc24")[-1].text
     assert update_index(path, jobs=1).added == []  # nothing to do the second time
 
 

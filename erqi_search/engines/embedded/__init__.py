@@ -42,13 +42,13 @@ class EmbeddedEngine:
 
     def find_passage(self, passage_id: str):
         doc_id, _, number = passage_id.rpartition("#")
-        found = self.reader.report_ranges().get(doc_id)
+        found = self.reader.report_range(doc_id)
         if found is None or not number.isdigit() or not 1 <= int(number) <= found[1]:
             return None
         return self.reader.passage(found[0] + int(number) - 1)
 
     def document(self, doc_id: str):
-        found = self.reader.report_ranges().get(doc_id)
+        found = self.reader.report_range(doc_id)
         if found is None:
             return []
         first, n = found

@@ -229,6 +229,21 @@ class GenerationReader:
                 self._cache[key] = found
         return found
 
+    def report_range(self, doc_id: str) -> tuple[int, int] | None:
+        """``(first global document, passages)`` of one live report: from
+        :meth:`report_ranges` once that is built, else by finding the report's
+        record without reading the others (``show`` on a cold index)."""
+        found = self._cache.get(("ranges",))
+        if found is not None:
+            return found.get(doc_id)
+        prefix = '{"d":' + json.dumps(doc_id, ensure_ascii=False) + ","  # as stored.Writer writes a report
+        for seg, start in zip(self.segments, self.starts):
+            for _, record in seg.reports.starting_with(prefix):
+                first = start + record["f"]
+                if self.live is None or self.live[first]:
+                    return first, record["n"]
+        return None
+
     def order_keys(self) -> np.ndarray:
         """A per-document rank of (report id, passage number): the unique last
         key of every ordering, equal to ordering by passage id."""

@@ -133,16 +133,19 @@ class Reader:
     def __len__(self) -> int:
         return self.count
 
+    def _text(self, block: int) -> str:
+        start, end = self.offsets[block], self.offsets[block + 1]
+        raw = bytes(self.buf[self.data_at + start : self.data_at + end])
+        unpacker = zlib.decompressobj(zdict=self.zdict) if self.zdict else zlib.decompressobj()
+        return (unpacker.decompress(raw) + unpacker.flush()).decode("utf-8")
+
     def _lines(self, block: int) -> list[str]:
         with self._lock:
             lines = self._cache.get(block)
             if lines is not None:
                 self._cache.move_to_end(block)
                 return lines
-        start, end = self.offsets[block], self.offsets[block + 1]
-        raw = bytes(self.buf[self.data_at + start : self.data_at + end])
-        unpacker = zlib.decompressobj(zdict=self.zdict) if self.zdict else zlib.decompressobj()
-        lines = (unpacker.decompress(raw) + unpacker.flush()).decode("utf-8").split("\n")
+        lines = self._text(block).split("\n")
         with self._lock:
             self._cache[block] = lines
             while len(self._cache) > self.CACHE:
@@ -152,6 +155,17 @@ class Reader:
     def get(self, i: int) -> dict:
         """Record ``i`` (0-based)."""
         return json.loads(self._lines(i // self.per_block)[i % self.per_block])
+
+    def starting_with(self, prefix: str):
+        """``(number, record)`` of each record whose line starts with ``prefix``
+        (``'{"d":"ID",'``: a report by its id), found without parsing the others."""
+        for block in range((self.count + self.per_block - 1) // self.per_block):
+            text = self._text(block)  # not cached: a scan would push out the blocks being read
+            if prefix not in text:
+                continue
+            for i, line in enumerate(text.split("\n")):
+                if line.startswith(prefix):
+                    yield block * self.per_block + i, json.loads(line)
 
     def __iter__(self):
         for block in range((self.count + self.per_block - 1) // self.per_block):
