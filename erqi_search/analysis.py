@@ -221,6 +221,14 @@ KEY_TERM_STOPS = frozenset(
 
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
+    """jieba.analyse's IDF table (normalised words) and its median, cached
+    beside the dictionary (parsing it costs a build or an update 1.5 s)."""
+    from .dictionary import cached
+
+    return tuple(cached("idf", _read_idf))
+
+
+def _read_idf() -> tuple[dict[str, float], float]:
     idf = {}
     with open(jieba_file("analyse/idf.txt"), encoding="utf-8") as handle:
         for line in handle:

@@ -170,9 +170,28 @@ def _suggest_freq(seg: Segmenter, word: str) -> int:
     return max(int(p * seg.total) + 1, seg.freq.get(word, 0), 3)
 
 
-def _cache_file() -> Path:
+def _cache_file(kind: str = "dictionary") -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "erqi-search" / f"dictionary-{dictionary_hash()}.marshal"
+    return base / "erqi-search" / f"{kind}-{dictionary_hash()}.marshal"
+
+
+def cached(kind: str, build):
+    """``build()``'s value (marshallable), kept in ``~/.cache/erqi-search``
+    (``XDG_CACHE_HOME``) under ``kind`` and :func:`dictionary_hash`, so only
+    the first process pays for it; an unreadable cache is built again."""
+    cache = _cache_file(kind)
+    try:
+        return marshal.loads(cache.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        value = build()
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(value))
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+        return value
 
 
 def _build_full_table() -> tuple[dict[str, int], int]:
@@ -197,18 +216,7 @@ def full_segmenter() -> Segmenter:
     The table is cached in ``~/.cache/erqi-search`` (``XDG_CACHE_HOME``), keyed
     by :func:`dictionary_hash`, so only the first build pays for parsing it.
     """
-    cache = _cache_file()
-    try:
-        freq, total = marshal.loads(cache.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        freq, total = _build_full_table()
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps((freq, total)))
-            os.replace(tmp, cache)
-        except OSError:
-            pass
+    freq, total = cached("dictionary", _build_full_table)
     return Segmenter.from_prefix_table(freq, total)
 
 

@@ -115,8 +115,10 @@ def _sha_or_dash(path: str) -> str:
         return "-"
 
 
-def _changed_files(items, recorded: dict) -> tuple[list, list, int]:
-    """Split scanned files into added, changed and unchanged (by sha256)."""
+def _changed_files(items, recorded: dict, restat: dict | None = None) -> tuple[list, list, int]:
+    """Split scanned files into added, changed and unchanged (by sha256).
+    Into ``restat`` go the ``(size, mtime_ns)`` of unchanged files whose stat
+    changed (touched, copied), so the next update need not hash them again."""
     added, changed, unchanged = [], [], 0
     for item in items:
         old = recorded.get(item[0])
@@ -131,6 +133,8 @@ def _changed_files(items, recorded: dict) -> tuple[list, list, int]:
         same_stat = (info.st_size, info.st_mtime_ns) == (old.get("size"), old.get("mtime_ns"))
         if same_stat or _file_sha(item[0]) == old.get("sha256"):
             unchanged += 1
+            if not same_stat and restat is not None:
+                restat[item[0]] = (info.st_size, info.st_mtime_ns)
         else:
             changed.append(item)
     return added, changed, unchanged
@@ -344,7 +348,7 @@ def _publish(path: Path, gen: Path, engine: str | None, sources: list[str], file
     report.documents = sum(1 for f in files.values() if "skipped" not in f)
     report.passages = sum(f["passages"] for f in files.values())
     report.seconds = round(time.monotonic() - started, 3)
-    store.write_json(gen / store.SOURCES_FILE, files)
+    store.write_json(gen / store.SOURCES_FILE, files, compact=True)
     manifest = {
         **store.expected_identity(),
         "engine": engine or "embedded",
@@ -462,7 +466,8 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
         items = _scan(roots, lambda where, reason: report.skip(where, reason, warn), kept_ids)
         if not allow_empty_source:
             _refuse_emptied_sources(roots, items, in_scope)
-        added, changed, unchanged = _changed_files(items, in_scope)
+        restat: dict[str, tuple[int, int]] = {}
+        added, changed, unchanged = _changed_files(items, in_scope, restat)
         scanned = {i[0] for i in items}
         removed = [p for p in in_scope if p not in scanned]
         changed, unchanged, shapes = _recut_for_new_templates(manifest, items, added, changed, removed, unchanged)
@@ -480,6 +485,8 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             work = changed + added
             records, written, side_parts = _analyze_all(work, writer, gen, _jobs(jobs), progress, tails)
             files = {p: f for p, f in recorded.items() if p in scanned or p not in in_scope}
+            for p, (size, mtime_ns) in restat.items():
+                files[p] = {**files[p], "size": size, "mtime_ns": mtime_ns}
             for item, record in zip(work, records):
                 if "skipped" in record:
                     report.skip(item[0], record["skipped"], warn)

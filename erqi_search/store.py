@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 import zlib
@@ -138,11 +139,14 @@ def check_generation(path: Path, manifest: dict) -> Path:
     return gen
 
 
-def write_json(file: Path, data) -> None:
-    """Write JSON atomically (temp file, fsync, rename), UTF-8 with Chinese unescaped."""
+def write_json(file: Path, data, compact: bool = False) -> None:
+    """Write JSON atomically (temp file, fsync, rename), UTF-8 with Chinese
+    unescaped; indented for people to read, or ``compact`` (a table of every
+    source file: Python's C encoder writes it at once, the indenting one
+    spends a second on the full corpus)."""
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write(json.dumps(data, ensure_ascii=False, **({"separators": (",", ":")} if compact else {"indent": 2})))
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -301,6 +305,9 @@ def write_aliases(gen: Path, mined: list[dict], classes: dict) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+_DOC_ID = re.compile(r'"doc_id":"((?:[^"\\]|\\.)*)"')
+
+
 class ReportLines:
     """A gzip file of JSON lines, one per figure or alias candidate, each
     carrying its report's ``doc_id``. The store owns these files: a write
@@ -314,7 +321,7 @@ class ReportLines:
     def writer(self):
         import gzip  # writes only: a search reads with zlib
 
-        return gzip.open(self.file, "wt", encoding="utf-8", compresslevel=6)
+        return gzip.open(self.file, "wt", encoding="utf-8", compresslevel=3)  # 6: 15% smaller, twice as slow
 
     @staticmethod
     def write_one(handle, record: dict) -> None:
@@ -327,10 +334,17 @@ class ReportLines:
             return
         import gzip
 
+        kept = []
         with gzip.open(old, "rt", encoding="utf-8") as source:
             for line in source:
-                if json.loads(line)["doc_id"] not in deleted_docs:
-                    handle.write(line)
+                found = _DOC_ID.search(line)  # as write_one writes it: compact, the id a plain string
+                doc_id = found.group(1) if found and "\\" not in found.group(1) else json.loads(line)["doc_id"]
+                if doc_id not in deleted_docs:
+                    kept.append(line)
+                if len(kept) >= 4096:
+                    handle.write("".join(kept))
+                    kept = []
+        handle.write("".join(kept))
 
     def open(self):
         """A handle to keep; :func:`read_lines` reads from it."""

@@ -97,6 +97,23 @@ def test_parallel_and_single_process_builds_are_identical(seed_build, tmp_path):
         assert list(a.all_passages()) == list(b.all_passages())
 
 
+def test_files_touched_but_unchanged_are_not_hashed_again_next_time(seeded):
+    """A file whose stat changed but not its content stays unchanged, and its
+    new size and mtime are recorded with the next write, so the update after
+    that compares stats instead of hashing every file again."""
+    from erqi_search import store
+
+    src, path = seeded
+    for f in src.iterdir():
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))  # touched (copied, synced)
+    changed = src / "002_3f13d9cc05edbc24.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\n新增段落。\n", encoding="utf-8")
+    report = update_index(path, jobs=1)
+    assert report.changed == ["002_3f13d9cc05edbc24"] and report.unchanged == 4
+    recorded = store.read_sources(path, store.read_manifest(path))
+    assert all(recorded[str(f)]["mtime_ns"] == f.stat().st_mtime_ns for f in src.iterdir())
+
+
 def test_rebuild_uses_recorded_sources_and_swaps_generation(seeded):
     _, path = seeded
     first = json.loads((path / "manifest.json").read_text())["generation"]

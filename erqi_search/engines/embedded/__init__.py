@@ -155,6 +155,6 @@ class EmbeddedWriter:
         described = {"segments": segments}
         from ...store import write_json
 
-        write_json(self.gen / SEGMENTS, described)
+        write_json(self.gen / SEGMENTS, described, compact=True)
         write_toc(self.gen, segments)
         return described
