@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from ...plan import Plan
-from .reader import SEGMENTS, GenerationReader, read_segments
+from .reader import SEGMENTS, GenerationReader, read_segments, report_prefix
 from .segment import SUFFIXES, SegmentBuilder
 
 class EmbeddedEngine:
@@ -128,9 +128,10 @@ class EmbeddedWriter:
         reader = GenerationReader(self._base)
         count = 0
         try:
+            prefixes = tuple(report_prefix(d) for d in doc_ids)
             for description, seg in zip(self.kept, reader.segments):
                 deleted = set(description.get("deleted") or [])
-                for record in seg.reports:
+                for record in _candidate_reports(seg.reports, prefixes):
                     if record["d"] in doc_ids:
                         span = range(record["f"], record["f"] + record["n"])
                         count += len(set(span) - deleted)
@@ -158,3 +159,11 @@ class EmbeddedWriter:
         write_json(self.gen / SEGMENTS, described, compact=True)
         write_toc(self.gen, segments)
         return described
+
+
+def _candidate_reports(reports, prefixes: tuple[str, ...]):
+    """The report records that may be those whose lines start with
+    ``prefixes``: found by their lines for a few reports, all of them for many."""
+    if len(prefixes) > 64:
+        return iter(reports)
+    return (record for _, record in reports.starting_with(*prefixes))

@@ -65,6 +65,11 @@ def read_segments(gen: Path) -> dict:
     return json.loads((Path(gen) / SEGMENTS).read_text(encoding="utf-8"))
 
 
+def report_prefix(doc_id: str) -> str:
+    """How the stored record of report ``doc_id`` starts, as stored.Writer writes it."""
+    return '{"d":' + json.dumps(doc_id, ensure_ascii=False) + ","
+
+
 class GenerationReader:
     """Everything the evaluator reads, over all segments of a generation."""
 
@@ -236,9 +241,8 @@ class GenerationReader:
         found = self._cache.get(("ranges",))
         if found is not None:
             return found.get(doc_id)
-        prefix = '{"d":' + json.dumps(doc_id, ensure_ascii=False) + ","  # as stored.Writer writes a report
         for seg, start in zip(self.segments, self.starts):
-            for _, record in seg.reports.starting_with(prefix):
+            for _, record in seg.reports.starting_with(report_prefix(doc_id)):
                 first = start + record["f"]
                 if self.live is None or self.live[first]:
                     return first, record["n"]

@@ -156,15 +156,16 @@ class Reader:
         """Record ``i`` (0-based)."""
         return json.loads(self._lines(i // self.per_block)[i % self.per_block])
 
-    def starting_with(self, prefix: str):
-        """``(number, record)`` of each record whose line starts with ``prefix``
-        (``'{"d":"ID",'``: a report by its id), found without parsing the others."""
+    def starting_with(self, *prefixes: str):
+        """``(number, record)`` of each record whose line starts with one of
+        ``prefixes`` (``'{"d":"ID",'``: a report by its id), found without
+        parsing the others."""
         for block in range((self.count + self.per_block - 1) // self.per_block):
             text = self._text(block)  # not cached: a scan would push out the blocks being read
-            if prefix not in text:
+            if not any(prefix in text for prefix in prefixes):
                 continue
             for i, line in enumerate(text.split("\n")):
-                if line.startswith(prefix):
+                if line.startswith(prefixes):
                     yield block * self.per_block + i, json.loads(line)
 
     def __iter__(self):
