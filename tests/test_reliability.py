@@ -195,11 +195,12 @@ def test_sigkill_mid_write_loses_nothing(tmp_path, operation):
     cmd = [BUILD, str(big), str(ix)] if operation == "build" else [UPDATE, str(ix)]
     kill_when_writing(cmd, ix, {p.name for p in ix.glob("gen-*")})
     assert answers(ix) == before
+    # the next command recovers without clean-up (once the killed writer's workers, which share its lock, end)
     if operation == "update":
-        report = update_index(ix, jobs=2)  # the next command recovers without clean-up
+        report = update_index(ix, jobs=2, lock_wait=60)
         assert len(report.added) == 75
     else:
-        assert build_index([src], ix, jobs=2).documents == 5
+        assert build_index([src], ix, jobs=2, lock_wait=60).documents == 5
     assert not (ix / ".lock").exists()
     assert len(list(ix.glob("gen-*"))) <= 2
 
