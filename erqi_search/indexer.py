@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import stat as stat_module
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -168,9 +169,25 @@ def _warm_up() -> None:
 _PROGRESS: Callable = lambda step: None
 
 
-def _init_worker(progress_queue) -> None:
+def _init_worker(progress_queue, writer_pid: int) -> None:
     global _PROGRESS
     _PROGRESS = progress_queue.put
+    _die_with(writer_pid)
+
+
+def _die_with(writer_pid: int) -> None:
+    """Have the kernel kill this worker when the writer dies (Linux
+    ``PR_SET_PDEATHSIG``). A worker outliving a killed writer blocks for ever
+    on its queues and keeps the index lock it was forked with, so no write
+    could start again; killed with it, the lock goes too."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the stopped-build message says to wait
+        return
+    if os.getppid() != writer_pid:  # the writer died before the request took effect
+        os._exit(1)
 
 
 #: The side files a write fills beside the engine's postings, report by report.
@@ -279,7 +296,7 @@ def _analyze_all(items: list, writer, gen: Path, jobs: int, progress, tails: dic
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         channel = context.Queue()
         with ProcessPoolExecutor(len(tasks), mp_context=context, initializer=_init_worker,
-                                 initargs=(channel,)) as pool:
+                                 initargs=(channel, os.getpid())) as pool:
             futures = [pool.submit(_run_partition, task) for task in tasks]
             while not all(f.done() for f in futures):
                 try:

@@ -248,10 +248,7 @@ class IndexLock:
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"another build is running on {self.file.parent} (pid {self._owner() or 'unknown'}); "
-                        "wait for it to finish and try again"
-                    ) from None
+                    raise IndexLocked(self._held_message()) from None
                 time.sleep(0.1)
                 continue
             if not self._still_there(fd):  # the owner before us removed it as we opened it: lock the new file
@@ -268,6 +265,14 @@ class IndexLock:
         except FileNotFoundError:
             return False
 
+    def _held_message(self) -> str:
+        pid = self._owner()
+        if pid is not None and not _alive(pid):  # its forked workers still hold the lock
+            return (f"a build on {self.file.parent} was stopped (pid {pid}) and its workers are still finishing; "
+                    "try again in a few seconds")
+        return (f"another build is running on {self.file.parent} (pid {pid or 'unknown'}); "
+                "wait for it to finish and try again")
+
     def _owner(self) -> int | None:
         try:
             return int(self.file.read_text().split()[0])
@@ -278,6 +283,16 @@ class IndexLock:
         self.file.unlink(missing_ok=True)  # while still held, so nobody locks the removed file for good
         os.close(self.fd)
         self.fd = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ------------------------------------------------------------ shared files

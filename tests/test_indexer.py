@@ -221,10 +221,45 @@ def test_sigkill_during_rebuild_keeps_the_old_index(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert answers(path) == before  # the published index is untouched
-    report = build_index([SEEDS], path, jobs=1, lock_wait=60)  # the next build recovers by itself (its
-    # workers, which share the killed writer's lock, may still be finishing their partition)
+    report = build_index([SEEDS], path, jobs=1, lock_wait=60)  # the next build recovers by itself (once
+    # the killed writer's workers, which hold its lock, have been killed with it)
     assert report.documents == 5 and not (path / ".lock").exists()
     assert sorted(p.name for p in path.glob("gen-*")) == ["gen-000001", report.generation]
+
+
+def _proc_stat(pid) -> list[str]:
+    """State, parent pid ... of a process from /proc (``[]`` once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
+
+
+def _living_children(pid: int) -> list[int]:
+    """The live (not zombie) child processes of ``pid``."""
+    return [int(p.name) for p in Path("/proc").glob("[0-9]*")
+            if (fields := _proc_stat(p.name)) and fields[1] == str(pid) and fields[0] != "Z"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_writer_takes_its_workers_and_its_lock_with_it(tmp_path):
+    """A build's workers are forked holding the index lock; if they outlived a
+    killed writer they would block for ever on their queues and no write
+    could start again. The kernel kills them with the writer."""
+    path, _, proc = _seed_index_then_big_build(tmp_path, copies=80)
+    deadline = time.monotonic() + 60
+    while len(workers := _living_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while (alive := [w for w in workers if _proc_stat(w)[:1] not in ([], ["Z"])]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive, alive
+    with IndexLock(path, wait=5):  # free: nobody of the killed build holds it
+        pass
 
 
 @pytest.mark.slow

@@ -195,7 +195,7 @@ def test_sigkill_mid_write_loses_nothing(tmp_path, operation):
     cmd = [BUILD, str(big), str(ix)] if operation == "build" else [UPDATE, str(ix)]
     kill_when_writing(cmd, ix, {p.name for p in ix.glob("gen-*")})
     assert answers(ix) == before
-    # the next command recovers without clean-up (once the killed writer's workers, which share its lock, end)
+    # the next command recovers without clean-up (waiting the instant the killed writer's workers take to die)
     if operation == "update":
         report = update_index(ix, jobs=2, lock_wait=60)
         assert len(report.added) == 75
