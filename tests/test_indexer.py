@@ -247,7 +247,7 @@ def test_a_killed_writer_takes_its_workers_and_its_lock_with_it(tmp_path):
     """A build's workers are forked holding the index lock; if they outlived a
     killed writer they would block for ever on their queues and no write
     could start again. The kernel kills them with the writer."""
-    path, _, proc = _seed_index_then_big_build(tmp_path, copies=80)
+    path, _, proc = _seed_index_then_big_build(tmp_path, copies=30)
     deadline = time.monotonic() + 60
     while len(workers := _living_children(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
