@@ -479,15 +479,14 @@ def _before_verb_with_le(phrase: str) -> str:
         return phrase
     from .dictionary import full_segmenter
 
-    words = full_segmenter().cut(phrase)
-    starts = [0]
-    for word in words:
-        starts.append(starts[-1] + len(word))
+    spans = full_segmenter().spans(phrase)
+    words = [phrase[s:e] for s, e in spans]
     for i, word in enumerate(words):
-        if i and words[i - 1] != "了" and (word.endswith("了") or (i + 1 < len(words) and words[i + 1] == "了")):
+        if i and words[i - 1] != "了" and (word.endswith("了") or words[i + 1 : i + 2] == ["了"]):
             if word in _COMPLEMENTS and i > 1:
                 i -= 1  # 困难家庭住上了新房: the verb is 住, 上 its complement
-            return phrase[: starts[i]] if starts[i] >= 2 else phrase
+            start = spans[i][0]
+            return phrase[:start] if start >= 2 else phrase
     return phrase
 
 
@@ -731,7 +730,7 @@ def matches(indicator: str, query_forms: list[str]) -> bool:
     >>> matches("服务业增加值占地区生产总值比重", ["地区生产总值"])
     False
     """
-    forms = {form_key(f) for f in query_forms} - {""}
+    forms = {name_key(f) for f in query_forms} - {""}
     return any(key in forms for key in match_keys(indicator))
 
 
@@ -742,7 +741,7 @@ def match_keys(indicator: str) -> list[str]:
     >>> match_keys("全省地区生产总值")
     ['全省地区生产总值', '地区生产总值']
     """
-    name = _clean(indicator)
+    name = name_key(indicator)
     keys = [name]
     for _ in range(3):
         shorter = _SCOPE.sub("", name)
@@ -753,13 +752,10 @@ def match_keys(indicator: str) -> list[str]:
     return keys
 
 
-def form_key(form: str) -> str:
-    """An asked-for name as :func:`match_keys` writes names (``GDP`` -> ``gdp``)."""
-    return _clean(form) if form else ""
-
-
 @lru_cache(maxsize=65536)
-def _clean(text: str) -> str:
+def name_key(text: str) -> str:
+    """A name as :func:`match_keys` compares names: normalised, punctuation
+    dropped (``GDP`` -> ``gdp``)."""
     return re.sub(r"[\W_]", "", normalize_text(text))
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import mmap
-import re
 import struct
 import threading
 import zlib
@@ -28,9 +27,6 @@ from .model import Comparison, Figure, Hit, KeywordCount, SearchResults, TermCha
 from .plan import Any, Filter, Phrase, Plan, with_filters
 from .present import highlighted
 from .query import QueryCompiler, parse
-
-#: The indicator of a figure line, read without parsing the line.
-_INDICATOR = re.compile(r'\{"indicator":"((?:[^"\\]|\\.)*)"')
 
 MAX_LIMIT = 1000
 #: What reading a damaged file raises, anywhere below an engine.
@@ -247,7 +243,7 @@ class Index:
         [(2017, 66.0, '天'), (2018, 165.0, '天'), (2020, 234.0, '天')]
         """
         from .analysis import synonym_classes
-        from .figures import form_key
+        from .figures import name_key
         from .text import normalize_text
 
         key = normalize_text(indicator).strip()
@@ -256,7 +252,7 @@ class Index:
         region = None if region is None else normalize_text(region)
         with self._reading():
             lines, by_key = self._figure_index()
-        keys = {form_key(form) for form in forms} - {""}
+        keys = {name_key(form) for form in forms} - {""}
         numbers = sorted({n for k in keys for n in by_key.get(k, ())})  # in text order
         records = (json.loads(lines[n]) for n in numbers)
         found = [Figure(**r) for r in records
@@ -276,12 +272,7 @@ class Index:
                 lines = store.read_raw_lines(self._figures)
                 by_key: dict[str, list[int]] = {}
                 for n, line in enumerate(lines):
-                    found = _INDICATOR.match(line)  # the first key, as store.ReportLines writes it
-                    if found is None:
-                        name = json.loads(line)["indicator"]
-                    else:
-                        name = found.group(1) if "\\" not in found.group(1) else json.loads(f'"{found.group(1)}"')
-                    for key in match_keys(name):
+                    for key in match_keys(store.line_field(line, "indicator")):
                         by_key.setdefault(key, []).append(n)
                 self._figure_lines, self._figure_keys = lines, by_key
             return self._figure_lines, self._figure_keys

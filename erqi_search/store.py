@@ -320,7 +320,24 @@ def write_aliases(gen: Path, mined: list[dict], classes: dict) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-_DOC_ID = re.compile(r'"doc_id":"((?:[^"\\]|\\.)*)"')
+_FIELD_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def line_field(line: str, name: str) -> str:
+    r"""The string field ``name`` of a line :meth:`ReportLines.write_one`
+    wrote (compact JSON), read without parsing the line.
+
+    >>> line_field('{"indicator":"地区生产总值","doc_id":"a\\"b"}', "doc_id")
+    'a"b'
+    """
+    pattern = _FIELD_PATTERNS.get(name)
+    if pattern is None:
+        pattern = _FIELD_PATTERNS[name] = re.compile(rf'"{name}":"((?:[^"\\]|\\.)*)"')
+    found = pattern.search(line)
+    if found is None:
+        return json.loads(line)[name]
+    value = found.group(1)
+    return value if "\\" not in value else json.loads(f'"{value}"')
 
 
 class ReportLines:
@@ -352,9 +369,7 @@ class ReportLines:
         kept = []
         with gzip.open(old, "rt", encoding="utf-8") as source:
             for line in source:
-                found = _DOC_ID.search(line)  # as write_one writes it: compact, the id a plain string
-                doc_id = found.group(1) if found and "\\" not in found.group(1) else json.loads(line)["doc_id"]
-                if doc_id not in deleted_docs:
+                if line_field(line, "doc_id") not in deleted_docs:
                     kept.append(line)
                 if len(kept) >= 4096:
                     handle.write("".join(kept))
