@@ -110,8 +110,6 @@ def query_grams(norm_fragment: str) -> list[str]:
     return [a + b for (a, _, _), (b, _, _) in zip(found, found[1:])]
 
 
-
-
 def analyze_text(text: str, segmenter: Segmenter):
     """One pass over ``text``: its search-mode words (stop words dropped, as
     the ``content`` field holds them), its index-mode words (for key terms)

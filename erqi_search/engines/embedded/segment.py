@@ -41,6 +41,11 @@ FIELD_IDS = {name: i + 1 for i, name in enumerate(schema.FIELDS)}
 LENGTH = "<u2"
 #: ``ID.col``: the columns, one after the other, each one value a document.
 COLUMNS = (("year", "<u2"), ("report", "<u4"), ("top", "<u4"), ("region", "<u2"))
+SUFFIXES = ("pst", "lex", "len", "col", "sto", "rep", "tab")
+#: Postings held in memory before a pass is written out (about 12 bytes each).
+SPILL_POSTINGS = 3_000_000
+#: Terms whose postings are turned into Python lists at once when a pass is written.
+RUN_CHUNK_TERMS = 4096
 
 
 def write_tables(base: Path, lengths: dict, columns: dict, reports, tables: dict) -> None:
@@ -56,11 +61,6 @@ def write_tables(base: Path, lengths: dict, columns: dict, reports, tables: dict
     with open(base.with_suffix(".rep"), "wb") as out:
         stored.write(out, reports, zdict=b"")
     base.with_suffix(".tab").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
-SUFFIXES = ("pst", "lex", "len", "col", "sto", "rep", "tab")
-#: Postings held in memory before a pass is written out (about 12 bytes each).
-SPILL_POSTINGS = 3_000_000
-#: Terms whose postings are turned into Python lists at once when a pass is written.
-RUN_CHUNK_TERMS = 4096
 
 
 def key(field: str, term: str) -> bytes:
