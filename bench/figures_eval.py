@@ -237,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in draw(args.draw, args.stride, args.corpus, labelled):
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    print(f"figures_eval {date.today()}  fixture {args.fixture.relative_to(ROOT)}")
+    fixture = args.fixture.resolve()
+    shown = fixture.relative_to(ROOT) if fixture.is_relative_to(ROOT) else fixture
+    print(f"figures_eval {date.today()}  fixture {shown}")
     names = [args.sample] if args.sample else list(dict.fromkeys(r["sample"] for r in load(args.fixture)))
     for name in names:
         rows = load(args.fixture, name)
