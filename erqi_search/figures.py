@@ -119,6 +119,8 @@ _RATE_NAME = re.compile(r"增长率$")
 #: A comparison base inside the phrase before a number (还比年初计划, 较上年).
 _BASE_INSIDE = re.compile(r"(?:还|也|又|将|仍)?(?:比|较)(?=年初|上年|去年|前年|同期|上月|计划|预算|预期|目标|全国|全省|全市|平均"
                           r"|[一二三四五六七八九十两〇○\d]+年)")
+#: Adverbs inside a name (总门户累计接入服务事项, 制造业重大项目完成投资).
+_INNER = re.compile(rf"(?<=[{HAN}]{{2}})(?:累计|已经|已|完成(?=投资|营业额|产值))(?=[{HAN}]{{2}})")
 #: A name per head or per unit (每万人口, 每千人, 人均): its figure is a ratio.
 _PER_HEAD = re.compile(r"^(?:每[十百千万亿]?[人户元平公亩]|人均|户均|万人|千人|百人)")
 _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
@@ -135,8 +137,14 @@ _TAIL = re.compile(
     r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
     r"拟定|定为|"
     r"安排|进一步|可以|保证|一直|始终|依然|全国|全省|全市|全区|全县|等于|相当于|(?:[一二三四五六七八九十两]{1,3}|\d{1,2})年|"
-    rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
+    rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|每月|每人|每户|人均|户均|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
 )
+#: Verbs of action before their object (办理人大代表建议, 新增精品示范村): what
+#: is counted is the object. Verbs that also name a kind of thing (经营主体,
+#: 发热门诊, 改造任务, 建设用地) are not among them.
+_ACTION = (r"新增(?!加)|新建|新设|新开工|新创建|新认定|新引进|新培育|新开通|创建|培育|引进|打造|举办|办理|废止|制定|修订|出台|"
+           r"发放|安排|下达|拨付|筹措|带动|吸引|缓建|开通|开行|关停|关闭|淘汰|取得|投运|提请|推出|实施|开展|救助|帮助|"
+           r"扶持|资助|惠及|覆盖|补充|转化|接入|整治")
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
@@ -146,7 +154,10 @@ _LEAD = re.compile(
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
     r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|分别|把|到|至|"
-    r"能(?![源力耗效级量])|可(?![再持比])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步)+"
+    r"能(?![源力耗效级量])|可(?![再持比])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
+    rf"(?:{_ACTION})(?=[{HAN}A-Za-z0-9]{{3}})|"
+    rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
+    rf"(?:中央|国家|省级?|市级?|各级)(?:财政|政府)?(?:拟|将|要|计划)?(?=(?:{_ACTION})[{HAN}]{{3}}))+"
 )
 #: Reporting verbs: what follows them is the content (中央提出今年经济增长目标为8%).
 _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
@@ -157,15 +168,15 @@ _NOUN_END = re.compile(
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|"
     r"用于|安排|享受|受益|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
-    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
+    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
 )
 #: A conjunct with a quantifier of its own after a counted noun (以及一批, 和3个).
-_OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=一批|一些|部分|若干|[一二三四五六七八九十两\d]+[个项家条座所批])")
+_OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=(?:其他|其余)?(?:一批|一些|部分|若干|[一二三四五六七八九十两\d]+[个项家条座所批]))")
 #: A setting in time or place at the start (在调整初期, 在工业建设项目中).
 _SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
 #: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
 _ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?"
-                    r"|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)")
+                    r"|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)|从开始|从起")
 _QUOTES = re.compile(r"[“”\"'‘’《》〈〉「」『』【】()（）\s]")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _CLAUSE = re.compile(r"[^,，;；]+")
@@ -427,7 +438,10 @@ def _strip(phrase: str) -> str:
 def _indicator(before: str) -> tuple[str, bool]:
     """The noun phrase naming what the number after ``before`` measures, and
     whether its name said it is a rate of change (增速, 涨幅)."""
-    phrase = _QUOTES.sub("", _PARENS.sub("", before))
+    phrase = _PARENS.sub("", before)
+    if (enumerated := phrase.rfind("、")) >= 0 and (quote := phrase.find("“", enumerated)) > enumerated + 1:
+        phrase = phrase[quote:]  # 锂电池、太阳能电池“新三样”出口总额: the quoted name sums the list up
+    phrase = _QUOTES.sub("", phrase)
     tail = re.split(r"[、:：]", phrase.removesuffix("等"))[-1]  # 盛润运河城等17个项目: the noun after names it
     if "、" in phrase and "等" in tail:
         tail = tail.rsplit("等", 1)[-1]
@@ -439,6 +453,7 @@ def _indicator(before: str) -> tuple[str, bool]:
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
         phrase, rate = _strip(phrase[: m.start()]), True
+    phrase = _INNER.sub("", phrase)
     base = _BASE_INSIDE.search(phrase)
     if base and base.start() >= 2:
         phrase = phrase[: base.start()]  # 货币发行还比年初计划(少了): what follows 比 is the base
@@ -627,7 +642,11 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
                 indicator = (last_indicator or _topic(topic_clauses)) + own  # 完成投资94.3亿元，占年度计划的48.7%
             kind_before = before
             if i in group:  # 分别: the names and the verb come before the first amount
-                indicator, rate, kind_before = group[i]
+                name, rate, kind_before = group[i]
+                earlier = list(dict.fromkeys(f.indicator for f in figures))[-len(group):]
+                if not name and len(earlier) == len(group):
+                    name = earlier[sorted(group).index(i)]
+                indicator = name or indicator
             period = _period_of(periods, offset + amount.start, offset + prev_end,
                                 is_from=_is_from(before) and i + 1 < len(amounts))
             prev_end = amount.end
@@ -711,8 +730,7 @@ def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, b
     out = {}
     for i, part in zip(members, parts):
         name, rate = _indicator(part)
-        if name:
-            out[i] = (name, rate, verb)
+        out[i] = (name, rate, verb)  # no name: those of the figures before (A达到X，B达到Y，分别增长p和q)
         if not amounts[i].approx and shared in ("以内", "以上", "左右", "以下"):
             amounts[i].approx = shared
     return out
