@@ -105,7 +105,7 @@ _LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[{HAN}])(?!代)")
 #: Verbs of change: a figure right after one is a ``growth`` (增长9%), unless
 #: 到/至/为 follows the verb (提高到50.5%: the level reached).
 _CHANGE = (r"增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|下调|上调|扩大|缩小|缩减|压减|压缩|增产|减产|增收|减收|递增|递减|"
-           r"净增加|净增|净减少|净减|"
+           r"净增加|净增|净减少|净减|减量|"
            r"下滑|新增|增设|新设|新建|增|降|涨|减|高|低|多|少")
 #: Verbs of adding new things: before a count they count the new things (新增1.2万户, 病床将增设6万张).
 _NEW_THINGS = ("新增", "增设", "新设", "新建")
@@ -154,9 +154,9 @@ _LEAD = re.compile(
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
     r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|分别|把|到|至|"
-    r"能(?![源力耗效级量])|可(?![再持比])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
-    rf"(?:{_ACTION})(?=[{HAN}A-Za-z0-9]{{3}})|"
-    rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
+    r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
+    rf"(?:{_ACTION})(?:和|及|、)?(?:改造|改建|扩建|提升|升级)?(?=[{HAN}A-Za-z0-9]{{3}})|"
+    rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
     rf"(?:中央|国家|省级?|市级?|各级)(?:财政|政府)?(?:拟|将|要|计划)?(?=(?:{_ACTION})[{HAN}]{{3}}))+"
 )
 #: Reporting verbs: what follows them is the content (中央提出今年经济增长目标为8%).
@@ -475,6 +475,7 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     if unit.endswith("次"):  # a verbal classifier: the event is the verb phrase (五次降低利率)
         return run.group()[:16]
     noun = _NOUN_END.split(_PERIOD.split(run.group())[0])[0][:16]
+    noun = _GENERIC_AFTER_LIST.sub("", noun)  # 350万株花卉种植等项目 (but 28万平方米小梁薄板房屋等不成套旧住房改造)
     noun = _before_verb_with_le(_OTHER_CONJUNCT.split(noun)[0])  # 192个重点国有企业以及一批国有金融机构
     noun = re.sub(r"(?<=项目|工程)建设$", "", noun)  # 2个国家重大产业备份项目建设
     if _THRESHOLD_NOUN.match(noun):
@@ -484,6 +485,8 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     return re.sub(r"(?:和|与|及|以及|或|约|近|超|达)+$", "", noun)
 
 
+#: A generic noun after 等 ends a list whose members name the figure (路网等配套设施).
+_GENERIC_AFTER_LIST = re.compile(r"(?<=..)等(?:配套)?(?:项目|设施|工程|措施|产品|工作|任务|活动)(?:建设)?$")
 _COMPLEMENTS = frozenset("上下到出起完好过来去成")
 
 
@@ -547,8 +550,8 @@ def _name(own: str, noun: str, before: str, amount: _Amount) -> str:
             return noun  # 361个工地
         if not rate:
             return own + noun  # 中央财政拟投入420亿元资金
-    if len(own) > 1 or (own and before.strip() == own):
-        return own  # 钢三千九百万吨: one character is a name only when it is all there is
+    if len(own) > 1 or (own and before.strip().startswith(own)):
+        return own  # 钢三千九百万吨, 钢增加了四百万吨: one character is a name only when it leads the phrase
     return ""
 
 
