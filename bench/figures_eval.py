@@ -1,6 +1,7 @@
 """Precision and recall of figure extraction on hand-labelled sentences.
 
-    python bench/figures_eval.py [--sample tuning|tuning-2|fresh] [--verbose]
+    python bench/figures_eval.py [--sample tuning|tuning-2|fresh|...] [--verbose]
+    python bench/figures_eval.py --second     # also: how far two readers agree
     python bench/figures_eval.py --draw SEED --stride N   # a new sample to label
 
 The labelled sentences live in tests/fixtures/figures_labelled.jsonl, one
@@ -11,11 +12,16 @@ the code was frozen a second time and never tuned on; "fresh-2": seed 4,
 stride 1, drawn from the same frozen code with the sentences already labelled
 left out, and labelled by two readers who saw neither the code nor its
 output; "fresh-3": seed 5, the same way, measured once after the rules
-learnt from fresh and fresh-2 were frozen), ``seed``,
+learnt from fresh and fresh-2 were frozen; "fresh-4", "fresh-5" and
+"fresh-6": seeds 6, 7 and 8, each drawn leaving out the sentences of the
+others, labelled the same way and measured once before any rule was written
+from them), ``seed``,
 ``file``, ``year``, ``region``, ``sentence`` and ``figures``, the figures a
 reader wrote down for the sentence (``indicator`` and the other names
 ``also`` accepted for it, ``value``, ``high``, ``unit``, ``kind``,
 ``period``, ``approx``). A sentence with no figure has ``figures: []``.
+tests/fixtures/figures_second_reading.jsonl holds a second, independent
+reading of fresh-4 and fresh-5 (``--second`` scores it against the first).
 
 **The sampling rule** (:func:`draw`): the reports of
 ../shared/corpus/gov_reports in file-name order, every ``stride``-th one
@@ -61,6 +67,7 @@ from erqi_search.figures import Figure, extract_figures  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "gov_reports"
 FIXTURE = ROOT / "tests" / "fixtures" / "figures_labelled.jsonl"
+SECOND = ROOT / "tests" / "fixtures" / "figures_second_reading.jsonl"
 
 _UNIT_SPLIT = re.compile(r"[。！？!?；;\n]")
 CANDIDATE = re.compile(r"\d|[零〇一二两三四五六七八九十百千万亿]{2,}|百分之|千分之|倍|番")
@@ -172,10 +179,11 @@ class Score:
         return self.right / self.labelled if self.labelled else 1.0
 
 
-def evaluate(rows: list[dict]) -> Score:
+def evaluate(rows: list[dict], read=None) -> Score:
+    """Score the figures ``read(row)`` gives (the extractor's by default) against the labels."""
     score = Score()
     for row in rows:
-        got = extract_figures(row["sentence"], year=row.get("year"))
+        got = read(row) if read else extract_figures(row["sentence"], year=row.get("year"))
         want = row["figures"]
         score.labelled += len(want)
         score.extracted += len(got)
@@ -197,6 +205,26 @@ def evaluate(rows: list[dict]) -> Score:
                 free.remove(hit)
                 score.quantity_right += 1
     return score
+
+
+def agreement(first: list[dict], second: list[dict]) -> Score:
+    """How far a second reader's figures agree with the first reader's, scored
+    as an extraction would be (the second reader's names as the extracted ones).
+
+    >>> row = {"file": "x", "sentence": "钢三千九百万吨", "figures": [{"indicator": "钢", "value": 3900.0,
+    ...        "high": None, "unit": "万吨", "kind": "level"}]}
+    >>> agreement([row], [row]).precision
+    1.0
+    """
+    labels = {r["sentence"]: r["figures"] for r in second}
+    rows = [r for r in first if r["sentence"] in labels]
+    return evaluate(rows, read=lambda row: [_as_figure(f) for f in labels[row["sentence"]]])
+
+
+def _as_figure(label: dict) -> Figure:
+    return Figure(indicator=label["indicator"], value=label["value"], unit=label["unit"], kind=label["kind"],
+                  period=label.get("period", ""), text="", year=None, passage_id="", doc_id="",
+                  approx=label.get("approx", ""), high=label.get("high"))
 
 
 def _show(f) -> str:
@@ -231,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draw", type=int, metavar="SEED", help="print a new sample to label (JSON lines)")
     parser.add_argument("--stride", type=int, default=1, help="with --draw: every N-th report")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--second", type=Path, nargs="?", const=SECOND, metavar="FILE",
+                        help="also score a second reader's labels of the same sentences against the first's")
     args = parser.parse_args(argv)
     if args.draw is not None:
         labelled = frozenset(r["sentence"] for r in load(args.fixture)) if args.fixture.exists() else frozenset()
@@ -245,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = load(args.fixture, name)
         if rows:
             report(f"{name} ({len(rows)} sentences)", evaluate(rows), args.verbose)
+    if args.second:
+        second = load(args.second)
+        for name in dict.fromkeys(r["sample"] for r in second):
+            rows = [r for r in second if r["sample"] == name]
+            report(f"{name}, second reader against the first ({len(rows)} sentences)",
+                   agreement(load(args.fixture, name), rows), args.verbose)
     return 0
 
 
