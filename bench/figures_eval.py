@@ -12,10 +12,10 @@ the code was frozen a second time and never tuned on; "fresh-2": seed 4,
 stride 1, drawn from the same frozen code with the sentences already labelled
 left out, and labelled by two readers who saw neither the code nor its
 output; "fresh-3": seed 5, the same way, measured once after the rules
-learnt from fresh and fresh-2 were frozen; "fresh-4", "fresh-5" and
-"fresh-6": seeds 6, 7 and 8, each drawn leaving out the sentences of the
+learnt from fresh and fresh-2 were frozen; "fresh-4" to
+"fresh-7": seeds 6 to 9, each drawn leaving out the sentences of the
 others, labelled the same way and measured once before any rule was written
-from them), ``seed``,
+from them; no rule was written from fresh-7), ``seed``,
 ``file``, ``year``, ``region``, ``sentence`` and ``figures``, the figures a
 reader wrote down for the sentence (``indicator`` and the other names
 ``also`` accepted for it, ``value``, ``high``, ``unit``, ``kind``,

@@ -281,7 +281,8 @@ def test_figure_stays_compatible():
 #: (docs/figures.md); a change that loses more than the margin fails here.
 #: "fresh" was labelled after the code was frozen and never tuned on.
 MEASURED = {"tuning": (0.974, 0.967), "tuning-2": (0.962, 0.962), "fresh": (0.926, 0.913), "fresh-2": (0.916, 0.909),
-            "fresh-3": (0.858, 0.858), "fresh-4": (0.842, 0.842), "fresh-5": (0.894, 0.871), "fresh-6": (0.864, 0.851)}
+            "fresh-3": (0.858, 0.858), "fresh-4": (0.842, 0.842), "fresh-5": (0.894, 0.871), "fresh-6": (0.864, 0.851),
+            "fresh-7": (0.721, 0.715)}
 MARGIN = 0.02
 
 
@@ -302,11 +303,11 @@ def test_labelled_sample_is_big_enough_and_spread():
     tuning, fresh = load(FIXTURE, "tuning"), load(FIXTURE, "fresh")
     assert sum(len(r["figures"]) for r in tuning) >= 100 and sum(len(r["figures"]) for r in fresh) >= 40
     assert {r["sentence"] for r in fresh if r["figures"]}.isdisjoint(r["sentence"] for r in tuning)
-    for sample in (tuning, fresh, *(load(FIXTURE, f"fresh-{n}") for n in range(2, 7))):
+    for sample in (tuning, fresh, *(load(FIXTURE, f"fresh-{n}") for n in range(2, 8))):
         years = {r["year"] for r in sample}
         assert min(years) < 1960 and max(years) == 2025 and len({r["region"] for r in sample}) > 10
     seen = {r["sentence"] for r in tuning + fresh}
-    for name in (f"fresh-{n}" for n in range(2, 7)):  # drawn with the sentences already labelled left out
+    for name in (f"fresh-{n}" for n in range(2, 8)):  # drawn with the sentences already labelled left out
         sample = load(FIXTURE, name)
         assert sum(len(r["figures"]) for r in sample) >= 100 and seen.isdisjoint(r["sentence"] for r in sample)
         seen |= {r["sentence"] for r in sample}
