@@ -36,12 +36,12 @@ from .text import HAN, HAN_RE, normalize_text
 MONEY_UNITS = ("元", "美元", "欧元", "港元", "日元", "英镑")
 MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
-    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "度", "标箱", "微克/立方米", "毫克/立方米", "岁",
+    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "度", "标准箱", "标箱", "重量箱", "微克/立方米", "毫克/立方米", "岁",
 )
 TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", "周")
 #: Classifiers of things counted: their figures are ``count``.
 COUNT_UNITS = (
-    "人次", "户次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
+    "人次", "户次", "剂次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
     "部", "宗", "场", "次", "块", "批", "件", "棵", "株", "栋", "幢", "间", "张", "份", "起", "只", "头", "匹",
     "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门",
 )
@@ -73,7 +73,7 @@ _AMOUNT = re.compile(
     rf"(?P<ap1>多|余)?(?P<mag>万亿|亿|万)?(?P<ap2>多|余)?(?P<unit>{_UNIT})?"
 )
 _SUFFIX = re.compile(r"左右|(?:及|和)?以上|(?:及|和)?以下|以内|上下|之内")
-_PREFIX = re.compile(r"(?:将近|接近|大约|约|近|超过|超|逾|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上)$")
+_PREFIX = re.compile(r"(?:将近|接近|大约|约|近|超过|超|逾|突破|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上)$")
 _RANGE_SEP = re.compile(r"\s*(?:-|–|—|－|~|～|至|到)\s*")
 _LATIN_UNIT = re.compile(r"[A-Za-z]{1,6}(?![A-Za-z])")
 
@@ -106,7 +106,7 @@ _LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[{HAN}])(?!代)")
 #: 到/至/为 follows the verb (提高到50.5%: the level reached).
 _CHANGE = (r"增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|下调|上调|扩大|缩小|缩减|压减|压缩|增产|减产|增收|减收|递增|递减|"
            r"净增加|净增|净减少|净减|减量|"
-           r"下滑|新增|增设|新设|新建|增|降|涨|减|高|低|多|少")
+           r"下滑|新增|增设|新设|新建|增|降|升|涨|减|高|低|多|少")
 #: Verbs of adding new things: before a count they count the new things (新增1.2万户, 病床将增设6万张).
 _NEW_THINGS = ("新增", "增设", "新设", "新建")
 _CHANGE_AT_END = re.compile(rf"(?:{_CHANGE})(?:了|约|近|达|累计|共计|共)?$")
@@ -120,7 +120,8 @@ _RATE_NAME = re.compile(r"增长率$")
 _BASE_INSIDE = re.compile(r"(?:还|也|又|将|仍)?(?:比|较)(?=年初|上年|去年|前年|同期|上月|计划|预算|预期|目标|全国|全省|全市|平均"
                           r"|[一二三四五六七八九十两〇○\d]+年)")
 #: Adverbs inside a name (总门户累计接入服务事项, 制造业重大项目完成投资).
-_INNER = re.compile(rf"(?<=[{HAN}]{{2}})(?:累计|已经|已|完成(?=投资|营业额|产值))(?=[{HAN}]{{2}})")
+_INNER = re.compile(rf"(?<=[{HAN}]{{2}})(?:累计|已经|已|完成(?=投资|营业额|产值)|(?:将|拟)?每年(?:将|拟)?(?=安排|投入))"
+                    rf"(?=[{HAN}]{{2}})")
 #: A name per head or per unit (每万人口, 每千人, 人均): its figure is a ratio.
 _PER_HEAD = re.compile(r"^(?:每[十百千万亿]?[人户元平公亩]|人均|户均|万人|千人|百人)")
 _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
@@ -144,7 +145,7 @@ _TAIL = re.compile(
 #: 发热门诊, 改造任务, 建设用地) are not among them.
 _ACTION = (r"新增(?!加)|新建|新设|新开工|新创建|新认定|新引进|新培育|新开通|创建|培育|引进|打造|举办|办理|废止|制定|修订|出台|"
            r"发放|安排|下达|拨付|筹措|带动|吸引|缓建|开通|开行|关停|关闭|淘汰|取得|投运|提请|推出|实施|开展|救助|帮助|"
-           r"扶持|资助|惠及|覆盖|补充|转化|接入|整治")
+           r"扶持|资助|惠及|覆盖|补充|转化|接入|整治|审议|提升")
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
@@ -153,7 +154,8 @@ _LEAD = re.compile(
     rf"[{HAN}]{{1,2}}了(?=[{HAN}]{{2}})|"
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
-    r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|分别|把|到|至|"
+    r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|逐年|适当|分别|把|到|至|"
+    r"即(?![将时])|例如|比如|"
     r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
     rf"(?:{_ACTION})(?:和|及|、)?(?:改造|改建|扩建|提升|升级)?(?=[{HAN}A-Za-z0-9]{{3}})|"
     rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
@@ -166,7 +168,7 @@ _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|"
-    r"用于|安排|享受|受益|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
+    r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
 )
@@ -175,7 +177,7 @@ _OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=(?:其
 #: A setting in time or place at the start (在调整初期, 在工业建设项目中).
 _SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
 #: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
-_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?"
+_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?|按[^,，按]{1,6}?计(?!划)"
                     r"|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)|从开始|从起")
 _QUOTES = re.compile(r"[“”\"'‘’《》〈〉「」『』【】()（）\s]")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
@@ -315,11 +317,12 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
             unit, end = latin.group(), latin.end()
     if chinese and num == "一" and not mag and unit not in CHANGE_UNITS:
         return None  # 一个, 一批, 一次: an article, not a count
-    if chinese and len(num) == 1 and not mag and (unit in COUNT_UNITS or unit in MONEY_UNITS) and unit != "次":
+    if chinese and len(num) == 1 and not mag and (unit in COUNT_UNITS or unit in MONEY_UNITS) and unit != "次" \
+            and not (num in "百千" and _PREFIX.search(before)):  # but 突破千项, 近百个
         return None  # 三个方面, 四项基本原则, 两个大局, 三元乳业: formulas and names, rarely counts
     if not unit and not pct and clause[end:end + 1] == "年" and re.search(r"年限|寿命", before):
         unit, end = "年", end + 1  # 受教育年限达到10.5年
-    if unit == "番" and not before.endswith("翻"):
+    if unit == "番" and not re.search(r"翻了?$", before):
         return None
     if unit == "次" and re.match(r"(?:[、和][一二三四五六七八九十\d]+次)*(?:全会|全体会议|会议|常委会)", clause[end:]):
         return None  # 五次全会: a session, not a count
@@ -697,15 +700,28 @@ def _period_of(periods: list, start: int, since: int, is_from: bool) -> str:
     return period
 
 
+def _words(phrase: str) -> list[str]:
+    """``phrase`` cut into dictionary words (多晶硅产量 -> 多晶硅, 产量)."""
+    from .dictionary import full_segmenter
+
+    return full_segmenter().cut(phrase) if phrase else [""]
+
+
 def _shared_head(part: str, last: str) -> str:
     """The head noun ``last`` shares with ``part``: 高技术制造业、装备制造业增加值 ->
-    增加值; 水利、能源投资 -> 投资; none for 发热门诊、核酸检测机构."""
+    增加值; 水利、能源投资 -> 投资; 钢材、多晶硅产量 -> 产量; none for 发热门诊、核酸检测机构."""
     for k in range(len(part), 1, -1):  # the longest end of ``part`` that ``last`` has before its head
         at = last.find(part[-k:])
         if at >= 0 and len(last) - at - k >= 2:
             return last[at + k:]
-    if len(part) <= 2 and len(last) > len(part) + 1:
-        return last[len(part):]
+    from .dictionary import full_segmenter
+
+    words = _words(last)
+    if len(part) <= 2 and len(last) > len(part) + 1 and (
+            len(words[0]) == len(part) or part + words[0][len(part):] in full_segmenter()):
+        return last[len(part):]  # 城镇、农村居民人均可支配收入: 城镇 stands for 农村 (城镇居民 is a word)
+    if len(part) <= 3 and len(words) > 1 and len(words[-1]) >= 2:
+        return words[-1]  # 钢材、电解铜、多晶硅产量 -> 产量
     return ""
 
 
