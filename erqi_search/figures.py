@@ -34,6 +34,8 @@ from .text import HAN, HAN_RE, normalize_text
 #: Money, measures and time: their figures are ``level`` unless a change verb
 #: precedes them. A magnitude (万, 亿, 万亿) may stand before any unit.
 MONEY_UNITS = ("元", "美元", "欧元", "港元", "日元", "英镑")
+#: Money per month, per head, per kilowatt-hour ... (740元/月, 1分/千瓦时): levels.
+PRICE_UNITS = tuple(f"{money}/{per}" for money in ("元", "分") for per in ("月", "年", "人", "户", "天", "吨", "亩", "千瓦时"))
 MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
     "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "度", "标准箱", "标箱", "重量箱", "微克/立方米", "毫克/立方米", "岁",
@@ -43,12 +45,12 @@ TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", 
 COUNT_UNITS = (
     "人次", "户次", "剂次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
     "部", "宗", "场", "次", "块", "批", "件", "棵", "株", "栋", "幢", "间", "张", "份", "起", "只", "头", "匹",
-    "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门",
+    "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门", "艘次", "批次", "头只", "支", "款", "类",
 )
 #: Units of change: always ``growth`` (番 only in 翻N番).
 CHANGE_UNITS = ("个百分点", "百分点", "倍", "番")
 
-_ALL_UNITS = sorted({*MONEY_UNITS, *MEASURE_UNITS, *TIME_UNITS, *COUNT_UNITS, *CHANGE_UNITS, *RATE_UNITS},
+_ALL_UNITS = sorted({*MONEY_UNITS, *PRICE_UNITS, *MEASURE_UNITS, *TIME_UNITS, *COUNT_UNITS, *CHANGE_UNITS, *RATE_UNITS},
                     key=len, reverse=True)
 _UNIT = "|".join(re.escape(u) for u in _ALL_UNITS)
 
@@ -60,7 +62,7 @@ _NOT_A_UNIT_BEFORE = {
     "名": "单称义牌片", "座": "谈", "种": "植子类业养", "天": "然气津地下", "批": "准复", "起": "来步草",
     "只": "有要是能", "口": "岸径", "户": "籍口型", "个": "人体性别", "周": "年边期", "宗": "教旨",
     "位": "于置居数", "元": "旦素宵", "间": "接", "度": "过假", "台": "湾阶", "担": "任当保心", "篇": "章",
-    "头": "部", "米": "粮", "块": "钱", "列": "入举车为出", "门": "诊户槛类店票面口前外",
+    "头": "部", "米": "粮", "支": "持撑付出柱部队援配", "款": "项式", "类": "型似别", "块": "钱", "列": "入举车为出", "门": "诊户槛类店票面口前外",
 }
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
@@ -87,7 +89,7 @@ _PERIOD = re.compile(
     r"|截至(?:目前|\d{1,2}月\d{1,2}日|\d{1,2}月(?:底|末)|年底|年末)"
     r"|\d{1,2}[~～\-—至到]\d{1,2}月份?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|末)?"
     rf"|过去(?:几|{_NUMERAL})年|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|(?<![学提])[近前这头](?:几|{_NUMERAL})年|一年来"
-    r"|(?:今年内|本年内|今年|去年|上年末|上年底|上年|本年|当年|同年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年"
+    r"|(?:今年内|本年内|今年底|今年|去年底|去年末|去年|上年末|上年底|上年|本年|当年|同年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年"
     r"|前三季度|第?[一二三四]季度)"
     r"(?:以来)?"
     r"|[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间|以来|末)|本世纪末|上世纪末|主汛期|汛期|汛前|汛后)"
@@ -120,6 +122,8 @@ _RATE_NAME = re.compile(r"增长率$")
 _BASE_INSIDE = re.compile(r"(?:还|也|又|将|仍)?(?:比|较)(?=年初|上年|去年|前年|同期|上月|计划|预算|预期|目标|全国|全省|全市|平均"
                           r"|[一二三四五六七八九十两〇○\d]+年)")
 #: Adverbs inside a name (总门户累计接入服务事项, 制造业重大项目完成投资).
+#: 国务院提请全国人大常委会审议法律议案: what is submitted is the name.
+_SUBMITTED = re.compile(rf"^[{HAN}]{{0,8}}?提请[{HAN}]{{2,12}}?(?:审议|制定修订|制定|修订)(?=[{HAN}]{{2}})")
 _INNER = re.compile(rf"(?<=[{HAN}]{{2}})(?:累计|已经|已|完成(?=投资|营业额|产值)|(?:将|拟)?每年(?:将|拟)?(?=安排|投入))"
                     rf"(?=[{HAN}]{{2}})")
 #: A name per head or per unit (每万人口, 每千人, 人均): its figure is a ratio.
@@ -145,7 +149,7 @@ _TAIL = re.compile(
 #: 发热门诊, 改造任务, 建设用地) are not among them.
 _ACTION = (r"新增(?!加)|新建|新设|新开工|新创建|新认定|新引进|新培育|新开通|创建|培育|引进|打造|举办|办理|废止|制定|修订|出台|"
            r"发放|安排|下达|拨付|筹措|带动|吸引|缓建|开通|开行|关停|关闭|淘汰|取得|投运|提请|推出|实施|开展|救助|帮助|"
-           r"扶持|资助|惠及|覆盖|补充|转化|接入|整治|审议|提升")
+           r"扶持|资助|惠及|覆盖|补充|转化|接入|整治|审议|提升|推动|派出|续建")
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
@@ -155,7 +159,7 @@ _LEAD = re.compile(
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
     r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|逐年|适当|分别|把|到|至|"
-    r"即(?![将时])|例如|比如|"
+    r"即(?![将时])|例如|比如|努力|率先|提前|其(?![他余中次])|由(?=中央|国家|省|市)|"
     r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
     rf"(?:{_ACTION})(?:和|及|、)?(?:改造|改建|扩建|提升|升级)?(?=[{HAN}A-Za-z0-9]{{3}})|"
     rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
@@ -290,7 +294,7 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
     if prefix == "上" and not (chinese and num[0] in "百千万亿"):
         prefix = ""
     if chinese:
-        if num[0] in "百千万亿" and prefix not in ("上", "近", "超", "逾", "约", "将近", "接近"):
+        if num[0] in "百千万亿" and prefix not in ("上", "近", "超", "逾", "约", "将近", "接近", "突破", "超过"):
             return None  # 千万 (must), 百姓, 万众: a leading magnitude needs 上/近 (上百万, 近千万)
         read = _chinese_amount(m, before)
         if read is None:
@@ -304,7 +308,8 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         return None  # 第3位, 十二届八次, 每10万人; 几十万, 数千 (no number)
     unit, end = m.group("unit") or "", m.end()
     ap = m.group("ap1") or m.group("ap2") or ""
-    if unit and clause[end:end + 1] and clause[end] in _NOT_A_UNIT_BEFORE.get(unit, ""):
+    if unit and clause[end:end + 1] and clause[end] in _NOT_A_UNIT_BEFORE.get(unit, "") \
+            and not (unit == "个" and clause[end:end + 2] in ("人民", "人口")):  # 二万四千多个人民公社
         unit = ""
         end = max(m.end(g) for g in ("num", "ap1", "mag", "ap2") if m.group(g))
     if pct:
@@ -456,7 +461,7 @@ def _indicator(before: str) -> tuple[str, bool]:
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
         phrase, rate = _strip(phrase[: m.start()]), True
-    phrase = _INNER.sub("", phrase)
+    phrase = _INNER.sub("", _SUBMITTED.sub("", phrase))
     base = _BASE_INSIDE.search(phrase)
     if base and base.start() >= 2:
         phrase = phrase[: base.start()]  # 货币发行还比年初计划(少了): what follows 比 is the base
