@@ -309,7 +309,7 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
     unit, end = m.group("unit") or "", m.end()
     ap = m.group("ap1") or m.group("ap2") or ""
     if unit and clause[end:end + 1] and clause[end] in _NOT_A_UNIT_BEFORE.get(unit, "") \
-            and not (unit == "个" and clause[end:end + 2] in ("人民", "人口")):  # 二万四千多个人民公社
+            and not (unit == "个" and re.match(r"人(?:民|口)(?![\d一二三四五六七八九十百千万])", clause[end:])):  # 24000多个人民公社
         unit = ""
         end = max(m.end(g) for g in ("num", "ap1", "mag", "ap2") if m.group(g))
     if pct:
