@@ -114,7 +114,8 @@ _NEW_THINGS = ("新增", "增设", "新设", "新建")
 _CHANGE_AT_END = re.compile(rf"(?:{_CHANGE})(?:了|约|近|达|累计|共计|共)?$")
 _CHANGE_AT_START = re.compile(r"^(?:增加(?!值)|减少|增产|减产|提高|降低|压减|节约)")
 #: An agent, a modal and a change verb before the object: 国家银行将增加农业贷款 -> 农业贷款.
-_AGENT_CHANGE = re.compile(r"^.{2,12}?(?:将|拟|要|计划|再|又|还|共|累计|共计)(?:增加(?!值)|减少|增产|减产|压减|节约)(?P<object>.{2,})$")
+_AGENT_CHANGE = re.compile(r"^(?:.{2,12}?(?:将|拟|要|计划|再|又|还|共|累计|共计)|再)?(?:增加(?!值)|减少|增产|减产|压减|节约|提高)"
+                           r"(?P<object>.{2,})$")
 #: Nouns of a rate of change: stripped from the indicator, the figure is ``growth``.
 _RATE_OF_CHANGE = re.compile(r"(?:增速|增幅|涨幅|降幅|增长速度|(?:增长|增加|减少|下降|上涨|降低)?幅度)$")
 _RATE_NAME = re.compile(r"增长率$")
@@ -153,7 +154,7 @@ _ACTION = (r"新增(?!加)|新建|新设|新开工|新创建|新认定|新引进
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
-    r"^(?:其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|尽管|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
+    r"^(?:了|继续|其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|尽管|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
     r"和(?!美|谐|平)|以及|及(?!时)|与(?!会)|各种|各类|各项|"
     rf"[{HAN}]{{1,2}}了(?=[{HAN}]{{2}})|"
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
@@ -171,7 +172,7 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
-    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|"
+    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
@@ -558,6 +559,8 @@ def _name(own: str, noun: str, before: str, amount: _Amount) -> str:
             return noun  # 361个工地
         if not rate:
             return own + noun  # 中央财政拟投入420亿元资金
+    if len(noun) == 1 and counted and not own:
+        return noun  # 4个村的安全饮水工程: the counted noun, one character
     if len(own) > 1 or (own and before.strip().startswith(own)):
         return own  # 钢三千九百万吨, 钢增加了四百万吨: one character is a name only when it leads the phrase
     return ""
