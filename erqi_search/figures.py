@@ -187,6 +187,7 @@ _ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如
 _QUOTES = re.compile(r"[“”\"'‘’《》〈〉「」『』【】()（）\s]")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _CLAUSE = re.compile(r"[^,，;；]+")
+_CLAUSE_BREAKS = re.compile(r"[,，;；]")
 _SENTENCE = re.compile(r"[。！？!?\n]")
 #: Traditional forms of numerals and units, read as their simplified forms.
 _TRADITIONAL_NUMERALS = re.compile("[萬億兩餘點個項噸畝臺輛戶處條間隻張擔佔於]")
@@ -615,6 +616,8 @@ def extract_figures(text: str, *, year: int | None = None, passage_id: str = "",
 
 
 def _sentence_figures(sentence: str, default_period: str, year, passage_id: str, doc_id: str) -> list[Figure]:
+    written = sentence  # the clauses as written, for ``text``
+    sentence = _PARENS.sub(lambda m: _CLAUSE_BREAKS.sub("、", m.group()), sentence)  # 机床（不包括简易机床，下同）增加了
     quoted = _quoted(sentence) if _QUOTE_CHARS.search(sentence) else [False] * len(sentence)
     periods = None
     figures: list[Figure] = []
@@ -670,7 +673,7 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
                          after_growth=bool(_GROWTH_AFTER.match(clause, amount.end)))
             figures.append(Figure(
                 indicator=indicator, value=amount.value, unit=amount.unit, kind=kind,
-                period=period or default_period, text=clause.strip(), year=year, passage_id=passage_id,
+                period=period or default_period, text=written[offset: offset + len(clause)].strip(), year=year, passage_id=passage_id,
                 doc_id=doc_id, approx=amount.approx, high=amount.high,
             ))
             last_indicator, last_rate = indicator, rate
