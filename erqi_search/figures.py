@@ -107,7 +107,7 @@ _LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[{HAN}])(?!代)")
 #: Verbs of change: a figure right after one is a ``growth`` (增长9%), unless
 #: 到/至/为 follows the verb (提高到50.5%: the level reached).
 _CHANGE = (r"增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|下调|上调|扩大|缩小|缩减|压减|压缩|增产|减产|增收|减收|递增|递减|"
-           r"净增加|净增|净减少|净减|减量|"
+           r"净增加|净增|净减少|净减|减量|延长|缩短|"
            r"下滑|新增|增设|新设|新建|增|降|升|涨|减|高|低|多|少")
 #: Verbs of adding new things: before a count they count the new things (新增1.2万户, 病床将增设6万张).
 _NEW_THINGS = ("新增", "增设", "新设", "新建")
@@ -172,7 +172,7 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
-    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|"
+    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
@@ -356,8 +356,8 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         return None  # 60岁以上老人, 5000万元以上项目, 5000吨标准煤及以上重点用能单位: a threshold in a name
     if unit == "岁" and re.match(rf"(?![以左之的])[{HAN}]", after):
         return None  # 0-6岁儿童, 65岁老人: an age in a name
-    if unit in TIME_UNITS and HAN_RE.match(after) and not re.match(r"[以左内之的并和、及或]", after):
-        return None  # 15分钟生活圈
+    if unit in TIME_UNITS and HAN_RE.match(after) and not re.match(r"[以左内之的并和、及或到至]|延长|缩短|压缩|减少|增加", after):
+        return None  # 15分钟生活圈 (but 由109天延长到127天)
     if suffix:
         end += suffix.end()
     approx = prefix + ap + (suffix.group() if suffix else "")
