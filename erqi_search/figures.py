@@ -38,7 +38,7 @@ MONEY_UNITS = ("元", "美元", "欧元", "港元", "日元", "英镑")
 PRICE_UNITS = tuple(f"{money}/{per}" for money in ("元", "分") for per in ("月", "年", "人", "户", "天", "吨", "亩", "千瓦时"))
 MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
-    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "度", "标准箱", "标箱", "重量箱", "微克/立方米", "毫克/立方米", "岁",
+    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "人海里", "吨海里", "度", "标准箱", "标箱", "重量箱", "微克/立方米", "毫克/立方米", "岁",
 )
 TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", "周")
 #: Classifiers of things counted: their figures are ``count``.
@@ -141,6 +141,7 @@ _TAIL = re.compile(
     r"不低于|不少于|不超过|小于|大于|仅|仅有|只有|只|就|则|仍|仍然|依然|继续|占|(?<![主需纲重概摘])要|"
     r"也|都|(?<![人亩户日])均|分别|又|再|还|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
     r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
+    r"[月年]人均|"
     r"拟定|定为|"
     r"安排|进一步|可以|保证|一直|始终|依然|全国|全省|全市|全区|全县|等于|相当于|(?:[一二三四五六七八九十两]{1,3}|\d{1,2})年|"
     rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|每月|每人|每户|人均|户均|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
@@ -172,7 +173,7 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
-    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|"
+    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|解决|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
@@ -352,6 +353,7 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
     if unit in MEASURE_UNITS and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
         return None  # 120万吨乙烯项目: a capacity in a name
     if (unit not in COUNT_UNITS or unit in ("人", "人次")) and unit not in RATE_UNITS and suffix \
+            and (unit or after[suffix.end():].startswith("的")) \
             and suffix.group().endswith(("以上", "以下")) and re.match(rf"(?:的)?[{HAN}]", after[suffix.end():]):
         return None  # 60岁以上老人, 5000万元以上项目, 5000吨标准煤及以上重点用能单位: a threshold in a name
     if unit == "岁" and re.match(rf"(?![以左之的])[{HAN}]", after):
@@ -661,6 +663,9 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
             if i in group:  # 分别: the names and the verb come before the first amount
                 name, rate, kind_before = group[i]
                 earlier = list(dict.fromkeys(f.indicator for f in figures))[-len(group):]
+                if not name and len(earlier) != len(group):  # A、B和C再次提高，月人均分别提高x、y和z
+                    subject = _before_verb(_QUOTES.sub("", topic_clauses[-1])) if topic_clauses else ""
+                    earlier = [_indicator(m)[0] for m in _members(subject, len(group))]
                 if not name and len(earlier) == len(group):
                     name = earlier[sorted(group).index(i)]
                 indicator = name or indicator
@@ -684,12 +689,16 @@ def _topic(clauses: list[str]) -> str:
     """The last clause without a figure that names a subject for those after it
     (农村居民人均纯收入，考虑价格下降因素，比上年实际增长4.3%)."""
     for clause in reversed(clauses):
-        name = _indicator(clause)[0]
-        verb = next((m for m in _NOUN_END.finditer(name) if len(m.group()) > 1 and m.start() >= 2), None)
-        name = name[: verb.start()] if verb else name  # 首届免费师范生全部到中小学任教 -> 首届免费师范生
+        name = _before_verb(_indicator(clause)[0])  # 首届免费师范生全部到中小学任教 -> 首届免费师范生
         if 1 < len(name) <= 20 and not _NOT_A_SUBJECT.match(name):
             return name
     return ""
+
+
+def _before_verb(phrase: str) -> str:
+    """``phrase`` up to its first verb after two characters (环卫工人工资再次提高 -> 环卫工人工资)."""
+    verb = next((m for m in _NOUN_END.finditer(phrase) if len(m.group()) > 1 and m.start() >= 2), None)
+    return phrase[: verb.start()] if verb else phrase
 
 
 def _is_from(before: str) -> bool:
@@ -736,6 +745,17 @@ def _shared_head(part: str, last: str) -> str:
     return ""
 
 
+def _members(subject: str, count: int) -> list[str]:
+    """The ``count`` names an enumeration stands for, each with the head noun it
+    shares (水利、能源投资 -> 水利投资, 能源投资), repeated when the amounts go round
+    it more than once (分别从202元、270元提高到209元、280元); none when they do not fit."""
+    parts = [p for p in re.split(r"、|和|与|以及|及", subject) if p]
+    if len(parts) < 2 or count % len(parts):
+        return []
+    parts = [p + _shared_head(p, parts[-1]) for p in parts[:-1]] + parts[-1:]
+    return parts * (count // len(parts))
+
+
 def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, bool, str]]:
     """分别: ``A、B和C分别增加到X、Y和Z`` gives A to X, B to Y, C to Z.
 
@@ -749,12 +769,7 @@ def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, b
     earlier = [a for a in amounts if a.start < at]
     subject = clause[earlier[-1].end if earlier else 0: at]
     subject = _strip(_PERIOD.sub("", re.split(r"[:：]", _QUOTES.sub("", subject))[-1]))
-    parts = [p for p in re.split(r"、|和|与|以及|及", subject) if p]
-    if len(parts) > 1 and len(members) % len(parts) == 0:
-        parts = [p + _shared_head(p, parts[-1]) for p in parts[:-1]] + parts[-1:]
-        parts = parts * (len(members) // len(parts))  # 分别从202元、270元提高到209元、280元
-    else:
-        parts = [subject] * len(members)
+    parts = _members(subject, len(members)) or [subject] * len(members)
     verb = clause[at: amounts[members[0]].start]
     shared = amounts[members[-1]].approx
     out = {}
