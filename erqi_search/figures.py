@@ -676,18 +676,35 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
                 indicator = name or indicator
             period = _period_of(periods, offset + amount.start, offset + prev_end,
                                 is_from=_is_from(before) and i + 1 < len(amounts))
-            prev_end = amount.end
+            prev_start, prev_end = prev_end, amount.end
             if not indicator:
                 continue
             kind = _kind(amount, kind_before, indicator, rate, object_after,
                          after_growth=bool(_GROWTH_AFTER.match(clause, amount.end)))
-            figures.append(Figure(
-                indicator=indicator, value=amount.value, unit=amount.unit, kind=kind,
-                period=period or default_period, text=written[offset: offset + len(clause)].strip(), year=year, passage_id=passage_id,
-                doc_id=doc_id, approx=amount.approx, high=amount.high,
-            ))
+            sharers = _sharers(clause, amounts, i, prev_start) if i not in group else []
+            for name in sharers or [indicator]:
+                figures.append(Figure(
+                    indicator=name, value=amount.value, unit=amount.unit, kind=kind,
+                    period=period or default_period, text=written[offset: offset + len(clause)].strip(), year=year,
+                    passage_id=passage_id, doc_id=doc_id, approx=amount.approx, high=amount.high,
+                ))
             last_indicator, last_rate = indicator, rate
     return figures
+
+
+_EACH = re.compile(r"分别|(?<![人户平年])均|都(?![市会])")
+
+
+def _sharers(clause: str, amounts: list[_Amount], i: int, since: int) -> list[str]:
+    """The names one amount belongs to when an enumeration shares it
+    (化学需氧量、氨氮排放量要分别下降2%, 湿地保护率和草原植被盖度均达50%以上)."""
+    each = [m for m in _EACH.finditer(clause, since, amounts[i].start)]
+    if not each or any(a.start > each[-1].start() for a in amounts[i + 1:]):
+        return []
+    subject = _strip(_PERIOD.sub("", _QUOTES.sub("", clause[since: each[-1].start()])))
+    count = len([p for p in re.split(r"、|和|与|以及|及", subject) if p])
+    names = [_indicator(m)[0] for m in _members(subject, count)] if count > 1 else []
+    return names if all(names) else []
 
 
 def _topic(clauses: list[str]) -> str:
