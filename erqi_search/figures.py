@@ -40,7 +40,9 @@ MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
     "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "人海里", "吨海里", "度", "标准箱", "标箱", "重量箱", "微克/立方米", "毫克/立方米", "岁", "PF", "EFLOPS", "Eflops", "EFlops",
 )
-TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", "周")
+#: Lengths and areas: before a project they measure it (15公里雨水管网工程), unlike a capacity (120万吨乙烯项目).
+_EXTENT_UNITS = ("平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米")
+TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", "个自然日", "自然日", "周")
 #: Classifiers of things counted: their figures are ``count``.
 COUNT_UNITS = (
     "人次", "户次", "剂次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
@@ -174,7 +176,7 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
-    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|解决|"
+    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|解决|发放|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
@@ -246,6 +248,7 @@ def _prepare(text: str) -> str:
     if _TRADITIONAL_NUMERALS.search(plain):
         plain = plain.translate(_TRADITIONAL)
     plain = re.sub(r"(?<=\d)[·・](?=\d)", ".", plain)
+    plain = re.sub(r"每立方米(\d+(?:\.\d+)?)(微克|毫克)", r"\1\2/立方米", plain)  # 每立方米20微克
     plain = re.sub(r"(?<=\d) (?=\.?\d)|(?<=\d\.) (?=\d)", "", plain)
     plain = re.sub(rf"(?<=\d)\s+(?=[%‰{HAN}])", "", plain)
     return re.sub(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d.])", lambda m: m.group(1) + m.group(2).replace(",", ""),
@@ -333,6 +336,10 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         unit, end = "年", end + 1  # 受教育年限达到10.5年
     if unit == "番" and not re.search(r"翻了?$", before):
         return None
+    upper = re.match(r"(?:到|至|—|-|~)([一二三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![十百千万亿])", clause[end:]) \
+        if pct and chinese and high is None else None
+    if upper and chinese_number(upper.group(1)) > value:
+        high, end = chinese_number(upper.group(1)), end + upper.end()  # 百分之二到三: 2%-3%
     if unit == "次" and re.match(r"(?:[、和][一二三四五六七八九十\d]+次)*(?:全会|全体会议|会议|常委会)", clause[end:]):
         return None  # 五次全会: a session, not a count
     if unit == "个" and clause[end:end + 2] in ("多月", "余月"):  # 1个多月
@@ -351,8 +358,9 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
             prefix in ("超", "超过", "逾", "不低于", "不少于", "低于", "高于") and unit not in COUNT_UNITS)) \
             and HAN_RE.match(after) and not _NOUN_END.match(after):
         return None  # 日产500吨熟料生产线: a capacity in a name
-    if unit in MEASURE_UNITS and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
-        return None  # 120万吨乙烯项目: a capacity in a name
+    if unit in MEASURE_UNITS and unit not in _EXTENT_UNITS \
+            and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
+        return None  # 120万吨乙烯项目: a capacity in a name (but 15公里雨水管网二期工程: its length)
     if (unit not in COUNT_UNITS or unit in ("人", "人次")) and unit not in RATE_UNITS and suffix \
             and (unit or after[suffix.end():].startswith("的")) \
             and suffix.group().endswith(("以上", "以下")) and re.match(rf"(?:的)?[{HAN}]", after[suffix.end():]):
@@ -459,7 +467,10 @@ def _indicator(before: str) -> tuple[str, bool]:
     if (enumerated := phrase.rfind("、")) >= 0 and (quote := phrase.find("“", enumerated)) > enumerated + 1:
         phrase = phrase[quote:]  # 锂电池、太阳能电池“新三样”出口总额: the quoted name sums the list up
     phrase = _QUOTES.sub("", phrase)
-    tail = re.split(r"[、:：]", phrase.removesuffix("等"))[-1]  # 盛润运河城等17个项目: the noun after names it
+    pieces = re.split(r"[、:：]", phrase.removesuffix("等"))
+    tail = pieces[-1]  # 盛润运河城等17个项目: the noun after names it
+    if len(pieces) > 1 and not _strip(_PERIOD.sub("", tail)) and re.search(r"[:：]\s*[^:：、]*$", phrase):
+        tail = pieces[-2]  # 钢：从135万吨增加到412万吨: the heading names what follows
     if "、" in phrase and "等" in tail:
         tail = tail.rsplit("等", 1)[-1]
     phrase = _ASIDE.sub("", _PERIOD.sub("", tail))
@@ -485,7 +496,7 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     """The noun phrase right after an amount (12个安置房项目 -> 安置房项目),
     before ``limit`` (where the next amount starts)."""
     after = _QUOTES.sub("", _PARENS.sub("", clause[end:limit]))
-    after = re.sub(r"^的", "", after)
+    after = re.sub(r"^的|^\d+(?:\.\d+)?周?岁(?:及|和)?(?:以上|以下)?的?", "", after)  # 1467位80岁以上低收入老年人
     run = re.match(rf"[{HAN}A-Za-z0-9.]+", after)
     if not run:
         return ""
