@@ -775,9 +775,14 @@ def _shared_head(part: str, last: str) -> str:
     if len(part) <= 2 and len(last) > len(part) + 1 and (
             len(words[0]) == len(part) or part + words[0][len(part):] in full_segmenter()):
         return last[len(part):]  # 城镇、农村居民人均可支配收入: 城镇 stands for 农村 (城镇居民 is a word)
-    if len(part) <= 3 and len(words) > 1 and len(words[-1]) >= 2:
-        return words[-1]  # 钢材、电解铜、多晶硅产量 -> 产量
+    if len(words) > 1 and len(words[-1]) >= 2 and (len(part) <= 3 or (
+            _MEASURE_HEAD.search(words[-1]) and not _MEASURE_HEAD.search(part))):
+        return words[-1]  # 钢材、电解铜、多晶硅产量 -> 产量; 城市污水、医疗废物处理率 -> 处理率
     return ""
+
+
+#: Heads that name a measure, which a member of a list cannot do without (城市污水、…处理率).
+_MEASURE_HEAD = re.compile(r"(?:率|量|额|值|数|面积|规模|收入|投资|产值|比重|价格|指数|支出|资金)$")
 
 
 def _members(subject: str, count: int) -> list[str]:
