@@ -164,11 +164,11 @@ _LEAD = re.compile(
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
     r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|逐年|适当|分别|把|到|至|"
-    r"即(?![将时])|例如|比如|努力|率先|提前|其(?![他余中次])|由(?=中央|国家|省|市)|年均|我们|"
+    r"即(?![将时])|例如|比如|努力|率先|提前|其(?![他余中次])|由(?=中央|国家|省|市)|年均(?!浓度|值)|我们|"
     r"计划(?!生育|单列|经济|内|外|单位|投资|总投资)(?=[\u4e00-\u9fff]{3})|使(?!用|命|馆|者|节)|"
     r"为此|这些|那么|认真|依法|圆满|积极|全力|大力|切实|着力|扎实|"
     r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
-    rf"(?:{_ACTION})(?:和|及|、)?(?:改造|改建|扩建|提升|升级)?(?=[{HAN}A-Za-z0-9]{{3}})|"
+    rf"(?:{_ACTION})(?:和|及|、|或)?(?:改造|改建|扩建|提升|升级)*(?=[{HAN}A-Za-z0-9]{{3}})|"
     rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
     rf"(?:中央|国家|省级?|市级?|各级)(?:财政|政府)?(?:拟|将|要|计划)?(?=(?:{_ACTION})[{HAN}]{{3}}))+"
 )
@@ -188,7 +188,7 @@ _OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=(?:其
 #: A setting in time or place at the start (在调整初期, 在工业建设项目中).
 _SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
 #: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
-_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?|按[^,，按]{1,6}?计(?!划)"
+_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?|按[^,，按]{1,6}?计算?(?!划)"
                     r"|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)|从开始|从起")
 _QUOTES = re.compile(r"[“”\"'‘’《》〈〉「」『』【】()（）\s]")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
@@ -413,8 +413,8 @@ def _range_of(first: _Amount, second: _Amount, clause: str) -> bool:
         return False
     if re.search(r"(?:从|由)[^从由]*$", clause[: first.start]):
         return False  # 从2.1%到2.3%: a from-to, not a range
-    if first.unit and first.unit != second.unit:
-        return False
+    if first.unit and first.unit != second.unit and not (first.bare and second.unit.startswith(first.unit)):
+        return False  # (but 八十万至一百三十万吨: the magnitude shared)
     first.high, first.unit, first.end, first.bare = second.value, second.unit, second.end, second.bare
     if second.approx and second.approx not in first.approx:
         first.approx += second.approx[len(second.prefix):]
@@ -580,7 +580,7 @@ def _name(own: str, noun: str, before: str, amount: _Amount) -> str:
             return noun  # 361个工地
         if not rate:
             return own + noun  # 中央财政拟投入420亿元资金
-    if len(noun) == 1 and counted and not own:
+    if len(noun) == 1 and counted and not own and noun not in "至到和及与或等的了为在从由比":
         return noun  # 4个村的安全饮水工程: the counted noun, one character
     if len(own) > 1 or (own and before.strip().startswith(own)):
         return own  # 钢三千九百万吨, 钢增加了四百万吨: one character is a name only when it leads the phrase
