@@ -308,15 +308,20 @@ def test_labelled_sample_precision_and_recall(sample):
 def test_labelled_sample_is_big_enough_and_spread():
     from bench.figures_eval import FIXTURE, load
 
-    tuning, fresh = load(FIXTURE, "tuning"), load(FIXTURE, "fresh")
+    samples: dict[str, list] = {}
+    for row in load(FIXTURE):
+        samples.setdefault(row["sample"], []).append(row)
+    tuning, fresh = samples["tuning"], samples["fresh"]
     assert sum(len(r["figures"]) for r in tuning) >= 100 and sum(len(r["figures"]) for r in fresh) >= 40
     assert {r["sentence"] for r in fresh if r["figures"]}.isdisjoint(r["sentence"] for r in tuning)
-    for sample in (tuning, fresh, *(load(FIXTURE, f"fresh-{n}") for n in range(2, 32))):
+    drawn_apart = [f"fresh-{n}" for n in range(2, 32)]  # drawn with the sentences already labelled left out
+    assert set(samples) == {"tuning", "tuning-2", "fresh", *drawn_apart}
+    for sample in (tuning, fresh, *(samples[name] for name in drawn_apart)):
         years = {r["year"] for r in sample}
         assert min(years) < 1960 and max(years) == 2025 and len({r["region"] for r in sample}) > 10
     seen = {r["sentence"] for r in tuning + fresh}
-    for name in (f"fresh-{n}" for n in range(2, 32)):  # drawn with the sentences already labelled left out
-        sample = load(FIXTURE, name)
+    for name in drawn_apart:
+        sample = samples[name]
         assert sum(len(r["figures"]) for r in sample) >= 100 and seen.isdisjoint(r["sentence"] for r in sample)
         seen |= {r["sentence"] for r in sample}
 
