@@ -38,7 +38,8 @@ MONEY_UNITS = ("元", "美元", "欧元", "港元", "日元", "英镑")
 PRICE_UNITS = tuple(f"{money}/{per}" for money in ("元", "分") for per in ("月", "年", "人", "户", "天", "吨", "亩", "千瓦时"))
 MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
-    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "人海里", "吨海里", "度", "标准箱", "标箱", "重量箱", "微克/立方米", "毫克/立方米", "岁", "PF", "EFLOPS", "Eflops", "EFlops",
+    "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "人海里", "吨海里", "度", "标准箱", "标箱", "重量箱",
+    "微克/立方米", "毫克/立方米", "岁", "PF", "EFLOPS", "Eflops", "EFlops",
 )
 #: Lengths and areas: before a project they measure it (15公里雨水管网工程), unlike a capacity (120万吨乙烯项目).
 _EXTENT_UNITS = ("平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米")
@@ -165,7 +166,7 @@ _LEAD = re.compile(
     r"总计|合计|累计|预计|已经|已|全国|全省|全市|全区|全县|全州|全盟|全旗|我国|我省|我市|我区|我县|本省|本市|本区|"
     r"本县|[一二三四五六七八九十]{1,2}是|首先|其次|完成|实现|建成|达到|确保|力争|争取|要|将|所谓|每年|逐年|适当|分别|把|到|至|"
     r"即(?![将时])|例如|比如|努力|率先|提前|其(?![他余中次])|由(?=中央|国家|省|市)|年均(?!浓度|值)|我们|"
-    r"计划(?!生育|单列|经济|内|外|单位|投资|总投资)(?=[\u4e00-\u9fff]{3})|使(?!用|命|馆|者|节)|"
+    rf"计划(?!生育|单列|经济|内|外|单位|投资|总投资)(?=[{HAN}]{{3}})|使(?!用|命|馆|者|节)|"
     r"为此|这些|那么|认真|依法|圆满|积极|全力|大力|切实|着力|扎实|"
     r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
     rf"(?:{_ACTION})(?:和|及|、|或)?(?:改造|改建|扩建|提升|升级)*(?=[{HAN}A-Za-z0-9]{{3}})|"
@@ -181,15 +182,16 @@ _NOUN_END = re.compile(
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|解决|发放|免除|上线|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
-    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|(?<=[\u4e00-\u9fff]{2})对(?![口外接象应照])|(?<=[\u4e00-\u9fff]{2})全(?=省|市|国|区)|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|相对|\d(?![A-Za-z])"
+    r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|"
+    rf"相对|\d(?![A-Za-z])|(?<=[{HAN}]{{2}})(?:对(?![口外接象应照])|全(?=省|市|国|区))"
 )
 #: A conjunct with a quantifier of its own after a counted noun (以及一批, 和3个).
 _OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=(?:其他|其余)?(?:一批|一些|部分|若干|[一二三四五六七八九十两\d]+[个项家条座所批]))")
 #: A setting in time or place at the start (在调整初期, 在工业建设项目中).
 _SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
 #: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
-_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?|按[^,，按]{1,6}?计算?(?!划)"
-                    r"|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)|从开始|从起")
+_ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?"
+                    r"|按[^,，按]{1,6}?计算?(?!划)|连续[一二三四五六七八九十两\d]{1,3}(?:年|个月)|从开始|从起")
 _QUOTES = re.compile(r"[“”\"'‘’《》〈〉「」『』【】()（）\s]")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _CLAUSE = re.compile(r"[^,，;；]+")
@@ -674,7 +676,8 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
                 verb = _VERB_PHRASE.match(_QUOTES.sub("", clause[amount.end:]))
                 indicator = verb.group() if verb else ""  # 12人入选国家高层次人才
             if not indicator:
-                indicator, rate = (last_indicator, rate or last_rate) if last_indicator else (_topic(topic_clauses), rate)
+                indicator, rate = ((last_indicator, rate or last_rate) if last_indicator
+                                   else (_topic(topic_clauses), rate))
             if own.startswith("占") and indicator == own and (last_indicator or _topic(topic_clauses)):
                 indicator = (last_indicator or _topic(topic_clauses)) + own  # 完成投资94.3亿元，占年度计划的48.7%
             kind_before = before
@@ -711,7 +714,7 @@ _EACH = re.compile(r"分别|(?<![人户平年])均|都(?![市会])")
 def _sharers(clause: str, amounts: list[_Amount], i: int, since: int) -> list[str]:
     """The names one amount belongs to when an enumeration shares it
     (化学需氧量、氨氮排放量要分别下降2%, 湿地保护率和草原植被盖度均达50%以上)."""
-    each = [m for m in _EACH.finditer(clause, since, amounts[i].start)]
+    each = list(_EACH.finditer(clause, since, amounts[i].start))
     if not each or any(a.start > each[-1].start() for a in amounts[i + 1:]):
         return []
     subject = _strip(_PERIOD.sub("", _QUOTES.sub("", clause[since: each[-1].start()])))
