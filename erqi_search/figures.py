@@ -128,7 +128,8 @@ _BASE_INSIDE = re.compile(r"(?:还|也|又|将|仍)?(?:比|较)(?=年初|年度|
                           r"|[一二三四五六七八九十两〇○\d]+年)")
 #: Adverbs inside a name (总门户累计接入服务事项, 制造业重大项目完成投资).
 #: 国务院提请全国人大常委会审议法律议案: what is submitted is the name.
-_SUBMITTED = re.compile(rf"^[{HAN}]{{0,8}}?提请[{HAN}]{{2,12}}?(?:审议|制定修订|制定|修订)(?=[{HAN}]{{2}})")
+_SUBMITTED = re.compile(rf"^[{HAN}]{{0,8}}?(?:提请[{HAN}]{{2,12}}?|[{HAN}]{{0,6}}?人大常委会)(?:审议|制定修订|制定|修订)"
+                        rf"(?=[{HAN}]{{2}})")
 _INNER = re.compile(rf"(?<=[{HAN}]{{2}})(?:累计|已经|已|完成(?=投资|营业额|产值)|(?:将|拟)?每年(?:将|拟)?(?=安排|投入))"
                     rf"(?=[{HAN}]{{2}})")
 #: A name per head or per unit (每万人口, 每千人, 人均): its figure is a ratio.
@@ -785,7 +786,7 @@ def _shared_head(part: str, last: str) -> str:
 
 
 #: Heads that name a measure, which a member of a list cannot do without (城市污水、…处理率).
-_MEASURE_HEAD = re.compile(r"(?:率|量|额|值|数|面积|规模|收入|投资|产值|比重|价格|指数|支出|资金)$")
+_MEASURE_HEAD = re.compile(r"(?:率|量|额|值|数|度|面积|规模|收入|投资|产值|比重|价格|指数|支出|资金)$")
 
 
 def _members(subject: str, count: int) -> list[str]:
