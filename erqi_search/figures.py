@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .model import RATE_UNITS, Figure
+from .model import APPROX_PREFIX, RATE_UNITS, Figure
 from .text import HAN, HAN_RE, normalize_text
 
 # ----------------------------------------------------------------- the units
@@ -78,7 +78,7 @@ _AMOUNT = re.compile(
     rf"(?P<ap1>多|余)?(?P<mag>万亿|亿|万)?(?P<ap2>多|余)?(?P<unit>{_UNIT})?"
 )
 _SUFFIX = re.compile(r"左右|(?:及|和)?以上|(?:及|和)?以下|以内|上下|之内")
-_PREFIX = re.compile(r"(?:将近|接近|大约|约|近|超过|超|逾|突破|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上)$")
+_PREFIX = re.compile(rf"(?:{APPROX_PREFIX})$")
 _RANGE_SEP = re.compile(r"\s*(?:-|–|—|－|~|～|至|到)\s*")
 _LATIN_UNIT = re.compile(r"[A-Za-z]{1,6}(?![A-Za-z])")
 
@@ -117,7 +117,7 @@ _NEW_THINGS = ("新增", "增设", "新设", "新建")
 _CHANGE_AT_END = re.compile(rf"(?:{_CHANGE})(?:了|约|近|达|累计|共计|共)?$")
 _CHANGE_AT_START = re.compile(r"^(?:增加(?!值)|减少|增产|减产|提高|降低|压减|节约)")
 #: An agent, a modal and a change verb before the object: 国家银行将增加农业贷款 -> 农业贷款.
-_AGENT_CHANGE = re.compile(r"^(?:.{2,12}?(?:将|拟|要|计划|再|又|还|共|累计|共计|就)|再|为市场主体|为企业)?"
+_AGENT_CHANGE = re.compile(rf"^(?:.{{2,12}}?(?:将|拟|要|计划|再|又|还|共|累计|共计|就)|再|为[{HAN}]{{2,6}}?)?"
                            r"(?:增加(?!值)|减少|增产|减产|压减|削减|节约|提高|减轻)"
                            r"(?P<object>.{2,})$")
 #: Nouns of a rate of change: stripped from the indicator, the figure is ``growth``.
@@ -144,7 +144,7 @@ _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
 _TAIL = re.compile(
     r"(?:的|了|着|过|是|为|有|拥有|已有|共有|约|近|将近|接近|大约|达|达到|高达|超|超过|逾|突破|低于|高于|不到|不足|"
     r"不低于|不少于|不超过|小于|大于|仅|仅有|只有|只|就|则|仍|仍然|依然|继续|占|(?<![主需纲重概摘])要|"
-    r"也|都|(?<![人亩户日])均|分别|又|再|还|却|却大|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
+    r"也|都|(?<![人亩户日])均|分别|又|再|还|却|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
     r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
     r"[月年]人均|每\d{1,4}(?:公斤|斤|千克|吨|亩|平方米)|"
     r"拟定|定为|"
@@ -157,6 +157,9 @@ _TAIL = re.compile(
 _ACTION = (r"新增(?!加)|新建|新设|新开工|新创建|新认定|新引进|新培育|新开通|创建|培育|引进|打造|举办|办理|废止|制定|修订|出台|"
            r"发放|安排|下达|拨付|筹措|带动|吸引|缓建|开通|开行|关停|关闭|淘汰|取得|投运|提请|推出|实施|开展|救助|帮助|"
            r"扶持|资助|惠及|覆盖|补充|转化|接入|整治|审议|提升|推动|派出|续建|投产|推进|修改|办结|追讨|改扩建")
+#: Who funds or acts (中央财政预算拟安排补助资金, 国家投运海外仓): not part of what is counted.
+_FUNDER = r"(?:中央|国家|省级?|市级?|各级)"
+_FUNDS = r"(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?"
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
@@ -171,8 +174,7 @@ _LEAD = re.compile(
     r"为此|这些|那么|认真|依法|圆满|积极|全力|大力|切实|着力|扎实|"
     r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
     rf"(?:{_ACTION})(?:和|及|、|或)?(?:改造|改建|扩建|提升|升级)*(?=[{HAN}A-Za-z0-9]{{3}})|"
-    rf"(?:中央|国家|省级?|市级?|各级)?(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|"
-    rf"(?:中央|国家|省级?|市级?|各级)(?:财政|政府)?(?:拟|将|要|计划)?(?=(?:{_ACTION})[{HAN}]{{3}}))+"
+    rf"{_FUNDER}?{_FUNDS}(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|{_FUNDER}{_FUNDS}(?=(?:{_ACTION})[{HAN}]{{3}}))+"
 )
 #: Reporting verbs: what follows them is the content (中央提出今年经济增长目标为8%).
 _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
@@ -180,7 +182,7 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
-    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|出征|重组|前移|跃上|盼望|基础上|初步|融入|解决|发放|免除|上线|"
+    r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|基础上|初步|融入|解决|发放|免除|上线|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|"
@@ -718,9 +720,7 @@ def _sharers(clause: str, amounts: list[_Amount], i: int, since: int) -> list[st
     each = list(_EACH.finditer(clause, since, amounts[i].start))
     if not each or any(a.start > each[-1].start() for a in amounts[i + 1:]):
         return []
-    subject = _strip(_PERIOD.sub("", _QUOTES.sub("", clause[since: each[-1].start()])))
-    count = len([p for p in re.split(r"、|和|与|以及|及", subject) if p])
-    names = [_indicator(m)[0] for m in _members(subject, count)] if count > 1 else []
+    names = [_indicator(m)[0] for m in _members(_subject(clause[since: each[-1].start()]))]
     return names if all(names) else []
 
 
@@ -763,7 +763,7 @@ def _words(phrase: str) -> list[str]:
     """``phrase`` cut into dictionary words (多晶硅产量 -> 多晶硅, 产量)."""
     from .dictionary import full_segmenter
 
-    return full_segmenter().cut(phrase) if phrase else [""]
+    return full_segmenter().cut(phrase)
 
 
 def _shared_head(part: str, last: str) -> str:
@@ -789,11 +789,19 @@ def _shared_head(part: str, last: str) -> str:
 _MEASURE_HEAD = re.compile(r"(?:率|量|额|值|数|度|面积|规模|收入|投资|产值|比重|价格|指数|支出|资金)$")
 
 
-def _members(subject: str, count: int) -> list[str]:
-    """The ``count`` names an enumeration stands for, each with the head noun it
-    shares (水利、能源投资 -> 水利投资, 能源投资), repeated when the amounts go round
-    it more than once (分别从202元、270元提高到209元、280元); none when they do not fit."""
+def _subject(text: str) -> str:
+    """The words before 分别, 均 or 都 as a subject: no quotes, periods or
+    function words, and only what follows a colon."""
+    return _strip(_PERIOD.sub("", re.split(r"[:：]", _QUOTES.sub("", text))[-1]))
+
+
+def _members(subject: str, count: int | None = None) -> list[str]:
+    """The names an enumeration stands for (``count`` of them: all by default),
+    each with the head noun it shares (水利、能源投资 -> 水利投资, 能源投资), repeated
+    when the amounts go round it more than once (分别从202元、270元提高到209元、280元);
+    none when they do not fit."""
     parts = [p for p in re.split(r"、|和|与|以及|及", subject) if p]
+    count = len(parts) if count is None else count
     if len(parts) < 2 or count % len(parts):
         return []
     parts = [p + _shared_head(p, parts[-1]) for p in parts[:-1]] + parts[-1:]
@@ -811,8 +819,7 @@ def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, b
     if len(members) < 2:
         return {}
     earlier = [a for a in amounts if a.start < at]
-    subject = clause[earlier[-1].end if earlier else 0: at]
-    subject = _strip(_PERIOD.sub("", re.split(r"[:：]", _QUOTES.sub("", subject))[-1]))
+    subject = _subject(clause[earlier[-1].end if earlier else 0: at])
     parts = _members(subject, len(members)) or [subject] * len(members)
     verb = clause[at: amounts[members[0]].start]
     shared = amounts[members[-1]].approx

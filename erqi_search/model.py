@@ -217,6 +217,8 @@ class IndexStatus:
 
 #: Units of a rate: a range keeps its unit on both ends (6.5%-7%).
 RATE_UNITS = ("%", "‰")
+#: Words before a number that qualify it (约10%, 超过600万千瓦, 突破千项): a figure's ``approx`` starts with one.
+APPROX_PREFIX = "将近|接近|大约|约|近|超过|超|逾|突破|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上"
 
 
 def decimal_text(value: float) -> str:
@@ -260,7 +262,7 @@ class Figure:
         >>> Figure("国内生产总值", 6.5, "%", "growth", "", "", high=7.0, approx="左右").amount()
         '6.5%-7%左右'
         """
-        prefix = re.match(r"将近|接近|大约|约|近|超过|超|逾|突破|不到|不足|不低于|不少于|不超过|低于|高于|小于|大于|上", self.approx)
+        prefix = re.match(APPROX_PREFIX, self.approx)
         rest = self.approx[prefix.end():] if prefix else self.approx
         middle = rest[:1] if rest[:1] in ("多", "余") else ""
         suffix = rest[len(middle):]
