@@ -91,7 +91,7 @@ _PERIOD = re.compile(
     rf"|年底|年末|底|末|初)?(?:(?:至|到|—|-|~){_YEAR})?(?:以来|以后|以前|之前|期间)?"
     r"|截至(?:目前|\d{1,2}月\d{1,2}日|\d{1,2}月(?:底|末)|年底|年末)"
     r"|\d{1,2}[~～\-—至到]\d{1,2}月份?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|末)?"
-    rf"|过去(?:几|{_NUMERAL})年|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|(?<![学提])[近前这头](?:几|{_NUMERAL})年|一年来"
+    rf"|过去(?:几|{_NUMERAL})年|(?<![是为])(?:{_NUMERAL}年前|(?:[一二三四五六七八九]十|[1-9]0)年代)|现在(?=的)|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|(?<![学提])[近前这头](?:几|{_NUMERAL})年|一年来"
     r"|(?:今年内|本年内|今年底|今年|去年底|去年末|去年|上年末|上年底|上年|本年|当年|同年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年"
     r"|前三季度|第?[一二三四]季度)"
     r"(?:以来)?"
@@ -201,6 +201,9 @@ _CLAUSE = re.compile(r"[^,，;；]+")
 _CLAUSE_BREAKS = re.compile(r"[,，;；]")
 _SENTENCE = re.compile(r"[。！？!?\n]")
 #: Traditional forms of numerals and units, read as their simplified forms.
+#: Enclosed numbers (①, ⑵, ⒊, ㈠, ❶) number the items of a list; NFKC would
+#: make them digits (②组织培训23万人次 -> 2组织培训).
+_LIST_MARKS = re.compile("[\u2460-\u249b\u3220-\u3229\u2776-\u2793]")
 _TRADITIONAL_NUMERALS = re.compile("[萬億兩餘點個項噸畝臺輛戶處條間隻張擔佔於]")
 _TRADITIONAL = str.maketrans("萬億兩餘點個項噸畝臺輛戶處條間隻張擔佔於", "万亿两余点个项吨亩台辆户处条间只张担占于")
 
@@ -251,7 +254,7 @@ class _Amount:
 
 def _prepare(text: str) -> str:
     """NFKC, traditional numerals, no markup; 4·3 and 3,120 and 1 9 9 8 read as numbers."""
-    plain = unicodedata.normalize("NFKC", text).replace("*", "")
+    plain = unicodedata.normalize("NFKC", _LIST_MARKS.sub("", text)).replace("*", "")
     if _TRADITIONAL_NUMERALS.search(plain):
         plain = plain.translate(_TRADITIONAL)
     plain = re.sub(r"(?<=\d)[·・](?=\d)", ".", plain)

@@ -232,6 +232,15 @@ def test_from_to_gives_two_figures_of_two_periods():
         ("用于城市居民最低生活保障的补助资金", 92.0, None, "亿元", "level", "")]
     shares = figs("农业所占比重由一九七八年的百分之二十七点八提高到一九八二年的百分之三十三点六")
     assert [(f[1], f[5]) for f in shares] == [(27.8, "一九七八年"), (33.6, "一九八二年")]
+    # 1984, 2013: an age or 现在 after 由/到 is a period, not the name
+    assert figs("目前国营建筑企业固定职工的比例，已由五十年代的５０％左右，上升到８０％以上")[0][0] == "国营建筑企业固定职工的比例"
+    assert figs("企业退休人员基本养老金从2004年人均每月700元提高到现在的1721元")[-1] == (
+        "企业退休人员基本养老金", 1721.0, None, "元", "level", "现在")
+
+
+def test_enclosed_list_numbers_are_not_digits():
+    # 2025: ② numbers an item of a list
+    assert figs("②组织职业技能和创业培训23万人次")[0][:3] == ("组织职业技能和创业培训", 23.0, None)
 
 
 @pytest.mark.parametrize("text, indicator", [
