@@ -819,6 +819,8 @@ def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, b
     """
     at = clause.find("分别")
     members = [i for i, a in enumerate(amounts) if a.start > at] if at >= 0 else []
+    if at < 0:
+        return _listed(clause, amounts)
     if len(members) < 2:
         return {}
     earlier = [a for a in amounts if a.start < at]
@@ -833,6 +835,32 @@ def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, b
         if not amounts[i].approx and shared in ("以内", "以上", "左右", "以下"):
             amounts[i].approx = shared
     return out
+
+
+def _listed(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, bool, str]]:
+    """分别 unwritten: amounts of one unit listed after one verb
+    (``A和B实际增长8.4%和11.4%``, ``A15781元，B4761元，增长8.4%和8%``) go
+    round the names before them as :func:`_distribution` has them; with one
+    name and no list of names, they all take it and the first one's verb.
+    """
+    run = [0]
+    for k in range(1, len(amounts)):
+        joined = _LIST_JOINER.fullmatch(clause[amounts[k - 1].end: amounts[k].start])
+        if joined and amounts[k].unit == amounts[run[-1]].unit and run[-1] == k - 1:
+            run.append(k)
+        elif len(run) < 2:
+            run = [k]
+    last = amounts[run[-1]]
+    if len(run) < 2 or _noun_after(clause, last.end, last.unit, None):
+        return {}  # 出台43条、16条具体举措: the noun after names them all
+    start = amounts[run[0] - 1].end if run[0] else 0
+    before = clause[start: amounts[run[0]].start]
+    own, rate = _indicator(before)
+    parts = _members(own, len(run)) or [own] * len(run)
+    return {i: (_indicator(part)[0] if part != own else own, rate, before) for i, part in zip(run, parts)}
+
+
+_LIST_JOINER = re.compile(r"、|和|及|与|以及")
 
 
 def matches(indicator: str, query_forms: list[str]) -> bool:
