@@ -39,7 +39,7 @@ PRICE_UNITS = tuple(f"{money}/{per}" for money in ("元", "分") for per in ("�
 MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
     "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "人海里", "吨海里", "度", "标准箱", "标箱", "重量箱",
-    "微克/立方米", "毫克/立方米", "岁", "PF", "EFLOPS", "Eflops", "EFlops",
+    "微克/立方米", "毫克/立方米", "岁", "方", "PF", "EFLOPS", "Eflops", "EFlops",
 )
 #: Lengths and areas: before a project they measure it (15公里雨水管网工程), unlike a capacity (120万吨乙烯项目).
 _EXTENT_UNITS = ("平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米")
@@ -48,7 +48,7 @@ TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", 
 COUNT_UNITS = (
     "人次", "户次", "剂次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
     "部", "宗", "场", "次", "块", "批", "件", "棵", "株", "栋", "幢", "间", "张", "份", "起", "只", "头", "匹",
-    "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门", "艘次", "批次", "头只", "支", "款", "类",
+    "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门", "艘次", "批次", "头只", "支", "款", "类", "片",
 )
 #: Units of change: always ``growth`` (番 only in 翻N番).
 CHANGE_UNITS = ("个百分点", "百分点", "倍", "番")
@@ -65,7 +65,7 @@ _NOT_A_UNIT_BEFORE = {
     "名": "单称义牌片", "座": "谈", "种": "植子类业养", "天": "然气津地下", "批": "准复", "起": "来步草",
     "只": "有要是能", "口": "岸径", "户": "籍口型", "个": "人体性别", "周": "年边期", "宗": "教旨",
     "位": "于置居数", "元": "旦素宵", "间": "接", "度": "过假", "台": "湾阶", "担": "任当保心", "篇": "章",
-    "头": "部", "米": "粮", "支": "持撑付出柱部队援配", "款": "项式", "类": "型似别", "块": "钱", "列": "入举车为出", "门": "诊户槛类店票面口前外",
+    "头": "部", "米": "粮", "支": "持撑付出柱部队援配", "款": "项式", "类": "型似别", "块": "钱", "列": "入举车为出", "门": "诊户槛类店票面口前外", "片": "区",
 }
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
@@ -259,6 +259,7 @@ def _prepare(text: str) -> str:
         plain = plain.translate(_TRADITIONAL)
     plain = re.sub(r"(?<=\d)[·・](?=\d)", ".", plain)
     plain = re.sub(r"每立方米(\d+(?:\.\d+)?)(微克|毫克)", r"\1\2/立方米", plain)  # 每立方米20微克
+    plain = re.sub(r"(?<=\d)(微克|毫克)每立方米", r"\1/立方米", plain)  # 35微克每立方米
     plain = re.sub(r"(?<=\d) (?=\.?\d)|(?<=\d\.) (?=\d)", "", plain)
     plain = re.sub(rf"(?<=\d)\s+(?=[%‰{HAN}])", "", plain)
     return re.sub(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d.])", lambda m: m.group(1) + m.group(2).replace(",", ""),
@@ -299,6 +300,9 @@ def _chinese_amount(m: re.Match, before: str) -> tuple[int, float, float | None,
         unit_mag = "万亿" if num.endswith("万亿") else "亿" if re.search("亿|万万", num) else "万" if "万" in num else ""
     factor = _MAGNITUDE.get(unit_mag, 1)
     return (start, chinese_number(low) / factor, chinese_number(high) / factor if high else None, unit_mag)
+
+
+_NEXT_IN_LIST = re.compile(rf"[和、及与][\d{_CN}]")  # 不低于740元/月和485元/月
 
 
 def _read_amount(m: re.Match, clause: str) -> _Amount | None:
@@ -344,8 +348,8 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         return None  # 三个方面, 四项基本原则, 两个大局, 三元乳业: formulas and names, rarely counts
     if not unit and not pct and clause[end:end + 1] == "年" and re.search(r"年限|寿命", before):
         unit, end = "年", end + 1  # 受教育年限达到10.5年
-    if unit == "番" and not re.search(r"翻了?$", before):
-        return None
+    if unit == "番" and not re.search(r"翻了?$", before) or unit == "方" and not mag:
+        return None  # 翻两番 only; 370亿方 (cubic metres), but 三方, 双方
     upper = re.match(r"(?:到|至|—|-|~)([一二三四五六七八九十]+(?:点[零一二三四五六七八九]+)?)(?![十百千万亿])", clause[end:]) \
         if pct and chinese and high is None else None
     if upper and chinese_number(upper.group(1)) > value:
@@ -366,7 +370,7 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
         return None  # 百万千瓦级, 10万吨级: a class, not a figure
     if (re.search(r"(?:年产|日产|日处理|时速|单机|单体)$", before) or (
             prefix in ("超", "超过", "逾", "不低于", "不少于", "低于", "高于") and unit not in COUNT_UNITS)) \
-            and HAN_RE.match(after) and not _NOUN_END.match(after):
+            and HAN_RE.match(after) and not _NOUN_END.match(after) and not _NEXT_IN_LIST.match(after):
         return None  # 日产500吨熟料生产线: a capacity in a name
     if unit in MEASURE_UNITS and unit not in _EXTENT_UNITS \
             and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):

@@ -241,6 +241,17 @@ def test_from_to_gives_two_figures_of_two_periods():
         "企业退休人员基本养老金", 1721.0, None, "元", "level", "现在")
 
 
+def test_units_written_the_short_way_and_thresholds_in_a_list():
+    # 2025 reports: 亿方 of gas, 片 of sports grounds, 微克每立方米; 三方 is no unit
+    assert figs("天然气产量370亿方")[0][1:4] == (370.0, None, "亿方")
+    assert figs("新建多功能运动场96片")[0][1:5] == (96.0, None, "片", "count")
+    assert figs("PM2.5平均浓度不超过35微克每立方米")[0][3] == "微克/立方米"
+    assert figs("签订三方协议") == []
+    # 不低于 before a list of amounts is no threshold in a name (日产500吨熟料生产线 still is)
+    assert [f[1] for f in figs("城乡低保标准提高到不低于740元/月和485元/月")] == [740.0, 485.0]
+    assert figs("建设日产500吨熟料生产线") == []
+
+
 def test_enclosed_list_numbers_are_not_digits():
     # 2025: ② numbers an item of a list
     assert figs("②组织职业技能和创业培训23万人次")[0][:3] == ("组织职业技能和创业培训", 23.0, None)
