@@ -265,6 +265,7 @@ def test_enclosed_list_numbers_are_not_digits():
     ("钢产量拟定为六百二十四万八千吨", "钢产量"),  # 1958: 拟定为
     ("空气质量优良天数比例稳定在88.3%以上", "空气质量优良天数比例"),  # 2025: 稳定在
     ("经营主体在册总量达1463.2万户", "经营主体在册总量"),  # 2025: 达
+    ("今年中央财政拟投入423亿元", "中央财政投入"),  # 2009: a modal between the funder and its verb
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
