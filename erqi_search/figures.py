@@ -185,7 +185,7 @@ _NOUN_END = re.compile(
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|基础上|初步|融入|解决|发放|免除|上线|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
-    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|"
+    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|"
     rf"相对|\d(?![A-Za-z])|(?<=[{HAN}]{{2}})(?:对(?![口外接象应照])|全(?=省|市|国|区))"
 )
@@ -584,6 +584,8 @@ def _name(own: str, noun: str, before: str, amount: _Amount) -> str:
     noun phrase after it (``noun``)."""
     counted = _unit_kind(amount.unit, amount.bare) == "count"
     rate = amount.unit in RATE_UNITS + CHANGE_UNITS
+    if noun and _REACHES.search(own):
+        return noun  # 营养改善计划惠及3200万孩子, 惠及90%的在校生, 行业现行16%的税率
     if amount.bare and len(own) >= 2 and len(noun) <= 2 and not own.startswith("在"):
         return own  # 人均地区生产总值突破5万关口 (but 惠及500多万在校生)
     if len(noun) > 2 and (counted or not own or not rate):
@@ -611,6 +613,8 @@ _VERB_PHRASE = re.compile(rf"[{HAN}]{{2,16}}")
 _GROWTH_AFTER = re.compile(r"的?(?:增长|增速|增幅)")
 _THRESHOLD_NOUN = re.compile(r"(?:新的?)?(?:台阶|大关|关口|水平|目标|高点|规模)")
 _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
+#: Before an amount, these make the noun after it what is counted or rated.
+_REACHES = re.compile(r"(?:惠及|现行)$")
 _QUOTE_CHARS = re.compile(r"[“”「」『』《》〈〉\"]")
 
 

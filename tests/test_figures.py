@@ -266,6 +266,9 @@ def test_enclosed_list_numbers_are_not_digits():
     ("空气质量优良天数比例稳定在88.3%以上", "空气质量优良天数比例"),  # 2025: 稳定在
     ("经营主体在册总量达1463.2万户", "经营主体在册总量"),  # 2025: 达
     ("今年中央财政拟投入423亿元", "中央财政投入"),  # 2009: a modal between the funder and its verb
+    ("学生营养改善计划惠及3200万孩子", "孩子"),  # 2013: after 惠及 the noun is what is counted
+    ("惠及90%的在校生", "在校生"),  # 2009: ... or rated
+    ("将制造业等行业现行16%的税率降至13%", "税率"),  # 2019: 现行 too
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
