@@ -135,6 +135,8 @@ _INNER = re.compile(rf"(?<=[{HAN}]{{2}})(?:累计|已经|已|完成(?=投资|营
                     rf"(?=[{HAN}]{{2}})")
 #: A name per head or per unit (每万人口, 每千人, 人均): its figure is a ratio.
 _PER_HEAD = re.compile(r"^(?:每[十百千万亿]?[人户元平公亩]|人均|户均|万人|千人|百人)")
+#: 计划 before a verb of change is the plan, not part of the name (工农业总产值计划增长21.7%).
+_PLANNED_CHANGE = re.compile(rf"(?<=[{HAN}]{{2}})计划(?=(?:增长|递增|提高|增加|下降|降低|减少)[^{HAN}]*$)")
 _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
 
 #: Words stripped from the end of the phrase before a number, again and again:
@@ -185,7 +187,7 @@ _NOUN_END = re.compile(
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|基础上|初步|融入|解决|发放|免除|上线|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
-    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|"
+    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|免费(?!师范)|按时|按期|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|第|上升|上涨|提升|回落|下调|上调|扩大|缩小|递增|递减|"
     rf"相对|\d(?![A-Za-z])|(?<=[{HAN}]{{2}})(?:对(?![口外接象应照])|全(?=省|市|国|区))"
 )
@@ -492,6 +494,7 @@ def _indicator(before: str) -> tuple[str, bool]:
     phrase = _LEADING_SPAN.sub("", phrase)
     phrase = _REPORTING.sub("", phrase)
     phrase = _SETTING.sub("", phrase)
+    phrase = _PLANNED_CHANGE.sub("", phrase)
     phrase = _strip(phrase.lstrip("的"))
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:

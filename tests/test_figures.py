@@ -269,6 +269,9 @@ def test_enclosed_list_numbers_are_not_digits():
     ("学生营养改善计划惠及3200万孩子", "孩子"),  # 2013: after 惠及 the noun is what is counted
     ("惠及90%的在校生", "在校生"),  # 2009: ... or rated
     ("将制造业等行业现行16%的税率降至13%", "税率"),  # 2019: 现行 too
+    ("我国工农业总产值计划增长百分之二十一点七", "工农业总产值"),  # 1982: the plan is no part of the name
+    ("全省本科招生计划新增2万余个", "本科招生计划"),  # 2025: ... unless it is what is counted
+    ("还为中西部地区1700多万名贫困家庭学生免费提供教科书", "贫困家庭学生"),  # 2006: 免费 ends the noun
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
