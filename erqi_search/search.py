@@ -265,14 +265,16 @@ class Index:
         (:func:`~erqi_search.figures.match_keys`): read on the first call and
         kept, so the figures of a name cost a look-up (the web page asks on
         every request) instead of parsing every figure."""
-        from .figures import match_keys
+        from .figures import match_keys_of
 
         with self._lock:
             if self._figure_keys is None:
                 lines = store.read_raw_lines(self._figures)
+                names = [store.line_field(line, "indicator") for line in lines]
+                keys_of = match_keys_of(names)
                 by_key: dict[str, list[int]] = {}
-                for n, line in enumerate(lines):
-                    for key in match_keys(store.line_field(line, "indicator")):
+                for n, name in enumerate(names):
+                    for key in keys_of[name]:
                         by_key.setdefault(key, []).append(n)
                 self._figure_lines, self._figure_keys = lines, by_key
             return self._figure_lines, self._figure_keys
