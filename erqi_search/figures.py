@@ -194,6 +194,8 @@ _NOUN_END = re.compile(
 #: A conjunct with a quantifier of its own after a counted noun (以及一批, 和3个).
 _OTHER_CONJUNCT = re.compile(rf"(?<=[{HAN}]{{2}})(?:和|及|以及|与)(?=(?:其他|其余)?(?:一批|一些|部分|若干|[一二三四五六七八九十两\d]+[个项家条座所批]))")
 #: A setting in time or place at the start (在调整初期, 在工业建设项目中).
+#: 把 before what a verb acts on (在本世纪末把我国人口控制在12亿左右).
+_DISPOSAL = re.compile(rf"^[{HAN}]{{0,12}}?把(?=[{HAN}]{{2}})")
 _SETTING = re.compile(r"^在[^在]{0,10}?(?:初期|末期|期间|时期|之中|中|上|下|时|后|前|以来)(?=.)")
 #: Asides on how a change is counted (考虑价格下降因素, 按可比价格计算).
 _ASIDE = re.compile(r"(?:考虑|扣除|剔除)[^,，]{0,8}?因素(?:后)?|(?:如果)?(?:仍然)?按照?[^,，按]{0,12}?(?:价格|口径)(?:计算)?"
@@ -493,7 +495,7 @@ def _indicator(before: str) -> tuple[str, bool]:
     phrase = _ASIDE.sub("", _PERIOD.sub("", tail))
     phrase = _LEADING_SPAN.sub("", phrase)
     phrase = _REPORTING.sub("", phrase)
-    phrase = _SETTING.sub("", phrase)
+    phrase = _DISPOSAL.sub("", _SETTING.sub("", phrase))
     phrase = _PLANNED_CHANGE.sub("", phrase)
     phrase = _strip(phrase.lstrip("的"))
     rate = False
@@ -528,7 +530,7 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
         return ""  # 突破2万亿元大关, 迈上4万亿元新台阶: a figure of speech, not what is measured
     if "在" in clause[:end]:
         noun = re.sub(r"(?<=..)(?:中|之中|内)$", "", noun)  # 在六亿五千万人民中
-    return re.sub(r"(?:和|与|及|以及|或|约|近|超|达)+$", "", noun)
+    return re.sub(r"(?:和|与|及|以及|或|(?<![公条合契协规])约|近|超|达)+$", "", noun)  # (but 国际人权公约)
 
 
 #: A generic noun after 等 ends a list whose members name the figure (路网等配套设施).
@@ -568,7 +570,7 @@ def _kind(amount: _Amount, before: str, indicator: str, rate: bool, object_after
     if change or rate or (_CHANGE_AT_START.match(indicator) and not counted):
         return "growth"
     if unit in RATE_UNITS:
-        return "growth" if _GROWTH_NAME.search(indicator) or after_growth else "level"
+        return "growth" if _GROWTH_NAME.search(indicator) or _RATE_NAME.search(indicator) or after_growth else "level"
     if counted and _PER_HEAD.search(indicator):
         return "level"  # 每万人口发明专利拥有量50.2件: a ratio, not a count
     return "count" if counted else "level"
@@ -689,6 +691,8 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
             if _HEADLESS.search(before) and (last_indicator or topic_clauses):
                 own = ""  # 可以建设完工的有五十二个: those of the subject named before
             indicator = _name(own, noun, before, amount)
+            if _PLACE.fullmatch(indicator) and _unit_kind(amount.unit, amount.bare) != "count":
+                indicator = ""  # 人口自然增长率，四川省由千分之二十九降到…: a place measures nothing
             object_after = bool(noun) and indicator.endswith(noun) and i not in group
             if not indicator and not before.strip() and _unit_kind(amount.unit, amount.bare) == "count":
                 verb = _VERB_PHRASE.match(_QUOTES.sub("", clause[amount.end:]))
@@ -749,9 +753,14 @@ def _topic(clauses: list[str]) -> str:
     return ""
 
 
+_MEASURE_AFTER_VERB = frozenset("率量额值")
+
+
 def _before_verb(phrase: str) -> str:
     """``phrase`` up to its first verb after two characters (环卫工人工资再次提高 -> 环卫工人工资)."""
-    verb = next((m for m in _NOUN_END.finditer(phrase) if len(m.group()) > 1 and m.start() >= 2), None)
+    verb = next((m for m in _NOUN_END.finditer(phrase)
+                 if len(m.group()) > 1 and m.start() >= 2 and phrase[m.end(): m.end() + 1] not in _MEASURE_AFTER_VERB),
+                None)  # (but 人口自然增长率, 工业增加值: a measure named after its verb)
     return phrase[: verb.start()] if verb else phrase
 
 
@@ -936,6 +945,8 @@ def name_key(text: str) -> str:
 _NOT_A_WORD = re.compile(r"[\W_]")
 
 
+#: A place on its own (四川省, 上海市, 海拉尔区), not a city in general (城市, 重要城市).
+_PLACE = re.compile(rf"[{HAN}]{{2,6}}?(?:自治区|自治州|省|(?<!城)市|县)")
 #: Place and scope words that do not change what an indicator measures.
 _SCOPE = re.compile(
     r"^(?:全国|全省|全市|全区|全县|全州|全盟|全旗|全镇|全乡|全社会|我国|我省|我市|我区|我县|本省|本市|本区|本县|"

@@ -252,6 +252,14 @@ def test_units_written_the_short_way_and_thresholds_in_a_list():
     assert figs("建设日产500吨熟料生产线") == []
 
 
+def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name():
+    # 1979: the measure is the clause before; 增长率 names a growth
+    found = figs("一九七一年到一九七八年的人口自然增长率，四川省由千分之二十九降到千分之六点一")
+    assert [(f[0], f[1], f[4]) for f in found] == [("人口自然增长率", 29.0, "growth"), ("人口自然增长率", 6.1, "growth")]
+    assert figs("为了实现在本世纪末把我国人口控制在１２亿左右的目标")[0][:2] == ("人口", 12.0)  # 1988: 把
+    assert figs("已经加入17个国际人权公约")[0][0] == "国际人权公约"  # 1998: 约 of 公约 stays
+
+
 def test_enclosed_list_numbers_are_not_digits():
     # 2025: ② numbers an item of a list
     assert figs("②组织职业技能和创业培训23万人次")[0][:3] == ("组织职业技能和创业培训", 23.0, None)
