@@ -518,8 +518,8 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     after = _QUOTES.sub("", _PARENS.sub("", clause[end:limit]))
     after = re.sub(r"^的|^\d+(?:\.\d+)?周?岁(?:及|和)?(?:以上|以下)?的?", "", after)  # 1467位80岁以上低收入老年人
     run = re.match(rf"[{HAN}A-Za-z0-9.]+", after)
-    if not run:
-        return ""
+    if not run or _CLAUSE_GOES_ON.match(run.group()):
+        return ""  # 突破40万亿元并连续多年居世界首位: what follows goes on about the figure
     if unit.endswith("次"):  # a verbal classifier: the event is the verb phrase (五次降低利率)
         return run.group()[:16]
     noun = _NOUN_END.split(_PERIOD.split(run.group())[0])[0][:16]
@@ -533,6 +533,7 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     return re.sub(r"(?:和|与|及|以及|或|(?<![公条合契协规])约|近|超|达)+$", "", noun)  # (but 国际人权公约)
 
 
+_CLAUSE_GOES_ON = re.compile(r"并|且|而|但|同时")
 #: A generic noun after 等 ends a list whose members name the figure (路网等配套设施).
 _GENERIC_AFTER_LIST = re.compile(r"(?<=..)等(?:配套)?(?:项目|设施|工程|措施|产品|工作|任务|活动)(?:建设)?$")
 _COMPLEMENTS = frozenset("上下到出起完好过来去成")
@@ -618,6 +619,7 @@ _VERB_PHRASE = re.compile(rf"[{HAN}]{{2,16}}")
 _GROWTH_AFTER = re.compile(r"的?(?:增长|增速|增幅)")
 _THRESHOLD_NOUN = re.compile(r"(?:新的?)?(?:台阶|大关|关口|水平|目标|高点|规模)")
 _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
+_TIMES_OF = re.compile(r"是[^是]{1,12}的$")
 #: Before an amount, these make the noun after it what is counted or rated.
 _REACHES = re.compile(r"(?:惠及|现行)$")
 _QUOTE_CHARS = re.compile(r"[“”「」『』《》〈〉\"]")
@@ -688,6 +690,8 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
             noun = _noun_after(clause, amount.end, amount.unit, following)
             if following is not None:
                 noun = _PREFIX.sub("", noun)
+            if amount.unit == "倍" and _TIMES_OF.search(before) and (last_indicator or topic_clauses):
+                own = ""  # 托育机构达到1277个、是五年前的3.6倍: the subject is that many times the base
             if _HEADLESS.search(before) and (last_indicator or topic_clauses):
                 own = ""  # 可以建设完工的有五十二个: those of the subject named before
             indicator = _name(own, noun, before, amount)
@@ -753,13 +757,13 @@ def _topic(clauses: list[str]) -> str:
     return ""
 
 
-_MEASURE_AFTER_VERB = frozenset("率量额值")
+_MEASURE_AFTER_VERB = re.compile(r"率|量|额|值|人数|面积|规模|能力|经费|资金|水平|指数|速度|幅度|比重")
 
 
 def _before_verb(phrase: str) -> str:
     """``phrase`` up to its first verb after two characters (环卫工人工资再次提高 -> 环卫工人工资)."""
     verb = next((m for m in _NOUN_END.finditer(phrase)
-                 if len(m.group()) > 1 and m.start() >= 2 and phrase[m.end(): m.end() + 1] not in _MEASURE_AFTER_VERB),
+                 if len(m.group()) > 1 and m.start() >= 2 and not _MEASURE_AFTER_VERB.match(phrase, m.end())),
                 None)  # (but 人口自然增长率, 工业增加值: a measure named after its verb)
     return phrase[: verb.start()] if verb else phrase
 

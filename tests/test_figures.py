@@ -260,6 +260,16 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     assert figs("已经加入17个国际人权公约")[0][0] == "国际人权公约"  # 1998: 约 of 公约 stays
 
 
+@pytest.mark.parametrize("text, names", [
+    ("各类托育机构达到1277个、是五年前的3.6倍", ["托育机构", "托育机构"]),  # 2023: 是X的N倍 times the subject
+    ("货物进出口总额年均增长8.6%，突破40万亿元并连续多年居世界首位", ["货物进出口总额"] * 2),  # 2023: 并 goes on
+    ("城市居民最低生活保障的覆盖人数，由年初的４００多万人扩大到年末的１１２０多万人",
+     ["城市居民最低生活保障的覆盖人数"] * 2),  # 2002: 覆盖人数 is a measure, not a verb and its object
+])
+def test_the_subject_named_before(text, names):
+    assert [f[0] for f in figs(text)] == names
+
+
 def test_enclosed_list_numbers_are_not_digits():
     # 2025: ② numbers an item of a list
     assert figs("②组织职业技能和创业培训23万人次")[0][:3] == ("组织职业技能和创业培训", 23.0, None)
