@@ -150,7 +150,7 @@ _TAIL = re.compile(
     r"也|都|(?<![人亩户日])均|分别|又|再|还|却|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
     r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
     r"[月年]人均|每\d{1,4}(?:公斤|斤|千克|吨|亩|平方米)|"
-    r"拟定|定为|"
+    r"拟定|定为|覆盖|率先|在全[国省市区]|"
     r"安排|进一步|可以|保证|一直|始终|依然|全国|全省|全市|全区|全县|等于|相当于|(?:[一二三四五六七八九十两]{1,3}|\d{1,2})年|"
     rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|每月|每人|每户|人均|户均|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
 )
@@ -757,14 +757,16 @@ def _topic(clauses: list[str]) -> str:
     return ""
 
 
+_SPENT_ON = re.compile(r"的(?:投入|支出|资金|经费|投资|比重)$")
 _MEASURE_AFTER_VERB = re.compile(r"率|量|额|值|人数|面积|规模|能力|经费|资金|水平|指数|速度|幅度|比重")
 
 
 def _before_verb(phrase: str) -> str:
     """``phrase`` up to its first verb after two characters (环卫工人工资再次提高 -> 环卫工人工资)."""
     verb = next((m for m in _NOUN_END.finditer(phrase)
-                 if len(m.group()) > 1 and m.start() >= 2 and not _MEASURE_AFTER_VERB.match(phrase, m.end())),
-                None)  # (but 人口自然增长率, 工业增加值: a measure named after its verb)
+                 if len(m.group()) > 1 and m.start() >= 2 and not _MEASURE_AFTER_VERB.match(phrase, m.end())
+                 and not _SPENT_ON.search(phrase, m.end()) and not _SPENT_ON.search(phrase, m.start() - 1)),
+                None)  # (but 人口自然增长率, 工业增加值, 用于教育的投入: a measure named after its verb)
     return phrase[: verb.start()] if verb else phrase
 
 

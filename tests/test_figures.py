@@ -265,6 +265,8 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     ("货物进出口总额年均增长8.6%，突破40万亿元并连续多年居世界首位", ["货物进出口总额"] * 2),  # 2023: 并 goes on
     ("城市居民最低生活保障的覆盖人数，由年初的４００多万人扩大到年末的１１２０多万人",
      ["城市居民最低生活保障的覆盖人数"] * 2),  # 2002: 覆盖人数 is a measure, not a verb and its object
+    ("今年中央财政用于教育的投入，将由去年的1076亿元增加到1562亿元", ["中央财政用于教育的投入"] * 2),  # 2008
+    ("林草产业总产值在全国率先突破万亿元大关", ["林草产业总产值"]),  # 2025: 在全国率先 says where it stands
 ])
 def test_the_subject_named_before(text, names):
     assert [f[0] for f in figs(text)] == names
