@@ -533,7 +533,7 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     return re.sub(r"(?:和|与|及|以及|或|(?<![公条合契协规])约|近|超|达)+$", "", noun)  # (but 国际人权公约)
 
 
-_CLAUSE_GOES_ON = re.compile(r"并|且|而|但|同时")
+_CLAUSE_GOES_ON = re.compile(r"并|且|而|但|同时|(?:增加|减少|增长|下降|提高|降低|扩大|缩小|压缩|减|增|降|升)(?:为|到|至)")
 #: A generic noun after 等 ends a list whose members name the figure (路网等配套设施).
 _GENERIC_AFTER_LIST = re.compile(r"(?<=..)等(?:配套)?(?:项目|设施|工程|措施|产品|工作|任务|活动)(?:建设)?$")
 _COMPLEMENTS = frozenset("上下到出起完好过来去成")
