@@ -268,6 +268,8 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     ("今年中央财政用于教育的投入，将由去年的1076亿元增加到1562亿元", ["中央财政用于教育的投入"] * 2),  # 2008
     ("林草产业总产值在全国率先突破万亿元大关", ["林草产业总产值"]),  # 2025: 在全国率先 says where it stands
     ("非常设机构由８５个减为２６个", ["非常设机构"] * 2),  # 1993: 减为 after a count is no noun
+    ("全疆小微企业贷款余额8628.7亿元", ["小微企业贷款余额"]),  # 2025: 全疆 is a scope like 全省
+    ("武汉东湖、襄阳、宜昌3家高新区进入全国50强", ["高新区"]),  # 2025: 进入 ends the counted noun
 ])
 def test_the_subject_named_before(text, names):
     assert [f[0] for f in figs(text)] == names
