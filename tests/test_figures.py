@@ -270,6 +270,8 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     ("非常设机构由８５个减为２６个", ["非常设机构"] * 2),  # 1993: 减为 after a count is no noun
     ("全疆小微企业贷款余额8628.7亿元", ["小微企业贷款余额"]),  # 2025: 全疆 is a scope like 全省
     ("武汉东湖、襄阳、宜昌3家高新区进入全国50强", ["高新区"]),  # 2025: 进入 ends the counted noun
+    ("建成产教融合基地32个和专门教育学校2所", ["产教融合基地", "专门教育学校"]),  # 2025: 和 starts the next one
+    ("加快推进30个整体提升项目", ["整体提升项目"]),  # 2025: 提升项目 is a noun
 ])
 def test_the_subject_named_before(text, names):
     assert [f[0] for f in figs(text)] == names
