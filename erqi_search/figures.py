@@ -822,6 +822,7 @@ _MEASURE_HEAD = re.compile(r"(?:率|量|额|值|数|度|面积|规模|收入|投
 def _subject(text: str) -> str:
     """The words before 分别, 均 or 都 as a subject: no quotes, periods or
     function words, and only what follows a colon."""
+    text = re.sub(r"(?:环比|同比)(?:、|和|及)(?:环比|同比)$", "", text)  # 销售面积环比、同比分别增长: bases, not members
     return _strip(_PERIOD.sub("", re.split(r"[:：]", _QUOTES.sub("", text))[-1]))
 
 

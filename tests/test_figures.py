@@ -277,6 +277,12 @@ def test_the_subject_named_before(text, names):
     assert [f[0] for f in figs(text)] == names
 
 
+def test_comparison_bases_are_no_members_of_a_list():
+    # 2025: 环比、同比 are two bases of one measure
+    found = figs("促进房地产市场止跌回稳，四季度新建商品房网签销售面积环比、同比分别增长51.3%、15.3%")
+    assert [f[1] for f in found] == [51.3, 15.3] and all(f[0].endswith("商品房网签销售面积") for f in found)
+
+
 def test_enclosed_list_numbers_are_not_digits():
     # 2025: ② numbers an item of a list
     assert figs("②组织职业技能和创业培训23万人次")[0][:3] == ("组织职业技能和创业培训", 23.0, None)
