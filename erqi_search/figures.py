@@ -187,7 +187,7 @@ _NOUN_END = re.compile(
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|基础上|初步|融入|解决|发放|免除|上线|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
-    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|免费(?!师范)|按时|按期|"
+    r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|免费(?!师范)|按时|按期|由于|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|进入|第|上升|上涨|提升(?!项目|工程|行动)|回落|下调|上调|扩大|缩小|递增|递减|"
     rf"相对|\d(?![A-Za-z])|(?<=[{HAN}]{{2}})(?:对(?![口外接象应照])|全(?=省|市|国|区))"
 )
@@ -826,12 +826,16 @@ def _subject(text: str) -> str:
     return _strip(_PERIOD.sub("", re.split(r"[:：]", _QUOTES.sub("", text))[-1]))
 
 
+#: What separates the members of an enumeration (but not 普及率, 参与, 和谐, 共和国).
+_MEMBER_SEP = re.compile(r"、|以及|(?<![共温缓调平])和(?![谐平])|(?<![参给])与|(?<![普涉危波惠顾触论提以])及(?![时格])")
+
+
 def _members(subject: str, count: int | None = None) -> list[str]:
     """The names an enumeration stands for (``count`` of them: all by default),
     each with the head noun it shares (水利、能源投资 -> 水利投资, 能源投资), repeated
     when the amounts go round it more than once (分别从202元、270元提高到209元、280元);
     none when they do not fit."""
-    parts = [p for p in re.split(r"、|和|与|以及|及", subject) if p]
+    parts = [p for p in _MEMBER_SEP.split(subject) if p]
     count = len(parts) if count is None else count
     if len(parts) < 2 or count % len(parts):
         return []

@@ -277,6 +277,12 @@ def test_the_subject_named_before(text, names):
     assert [f[0] for f in figs(text)] == names
 
 
+def test_words_with_a_conjunction_inside_stay_whole_in_a_list():
+    # 2025: 普及率 is no 普 + 及 + 率
+    found = figs("农村生活污水治理率、自来水普及率、生活垃圾分类屋（亭）行政村覆盖率分别达90%、96%、100%")
+    assert [f[0] for f in found] == ["农村生活污水治理率", "自来水普及率", "生活垃圾分类屋亭行政村覆盖率"]
+
+
 def test_comparison_bases_are_no_members_of_a_list():
     # 2025: 环比、同比 are two bases of one measure
     found = figs("促进房地产市场止跌回稳，四季度新建商品房网签销售面积环比、同比分别增长51.3%、15.3%")
