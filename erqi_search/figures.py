@@ -90,7 +90,7 @@ _PERIOD = re.compile(
     rf"((?:截至|截止到?)?{_YEAR}(?:\d{{1,2}}月(?:\d{{1,2}}日)?(?:份|底|末)?|[一二三四]季度|上半年|下半年|前三季度"
     rf"|年底|年末|底|末|初)?(?:(?:至|到|—|-|~){_YEAR})?(?:以来|以后|以前|之前|期间)?"
     r"|截至(?:目前|\d{1,2}月\d{1,2}日|\d{1,2}月(?:底|末)|年底|年末)"
-    r"|\d{1,2}[~～\-—至到]\d{1,2}月份?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|末)?"
+    r"|\d{1,2}[~～\-—至到]\d{1,2}月份?|\d{1,2}月\d{1,2}日|\d{1,2}月(?:份|底|末)?(?:前|以前|之前)?"
     rf"|过去(?:几|{_NUMERAL})年|(?<![是为])(?:{_NUMERAL}年前|(?:[一二三四五六七八九]十|[1-9]0)年代)|现在(?=的)|{_NUMERAL}年(?:来|内|间|中(?![央国华]))|(?<![学提])[近前这头](?:几|{_NUMERAL})年|一年来"
     r"|(?:今年内|本年内|今年底|今年|去年底|去年末|去年|上年末|上年底|上年|本年|当年|同年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年"
     r"|前三季度|第?[一二三四]季度)"
@@ -110,7 +110,7 @@ _LEADING_SPAN = re.compile(rf"^{_NUMERAL}年(?=[{HAN}])(?!代)")
 #: Verbs of change: a figure right after one is a ``growth`` (增长9%), unless
 #: 到/至/为 follows the verb (提高到50.5%: the level reached).
 _CHANGE = (r"增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|下调|上调|扩大|缩小|缩减|压减|压缩|增产|减产|增收|减收|递增|递减|"
-           r"净增加|净增|净减少|净减|减量|延长|缩短|"
+           r"净增加|净增|净减少|净减|减量|延长|缩短|削减|压降|"
            r"下滑|新增|增设|新设|新建|增|降|升|涨|减|高|低|多|少")
 #: Verbs of adding new things: before a count they count the new things (新增1.2万户, 病床将增设6万张).
 _NEW_THINGS = ("新增", "增设", "新设", "新建")
@@ -118,7 +118,7 @@ _CHANGE_AT_END = re.compile(rf"(?:{_CHANGE})(?:了|约|近|达|累计|共计|共
 _CHANGE_AT_START = re.compile(r"^(?:增加(?!值)|减少|增产|减产|提高|降低|压减|节约)")
 #: An agent, a modal and a change verb before the object: 国家银行将增加农业贷款 -> 农业贷款.
 _AGENT_CHANGE = re.compile(rf"^(?:.{{2,12}}?(?:将|拟|要|计划|再|又|还|共|累计|共计|就)|再|为[{HAN}]{{2,6}}?)?"
-                           r"(?:增加(?!值)|减少|增产|减产|压减|削减|节约|提高|减轻)"
+                           r"(?:增加(?!值)|减少|增产|减产|压减|削减|节约|提高|降低|减轻)"
                            r"(?P<object>.{2,})$")
 #: Nouns of a rate of change: stripped from the indicator, the figure is ``growth``.
 _RATE_OF_CHANGE = re.compile(r"(?:增速|增幅|涨幅|降幅|增长速度|(?:增长|增加|减少|下降|上涨|降低)?幅度)$")
@@ -150,7 +150,7 @@ _TAIL = re.compile(
     r"也|都|(?<![人亩户日])均|分别|又|再|还|却|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
     r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
     r"[月年]人均|每\d{1,4}(?:公斤|斤|千克|吨|亩|平方米)|"
-    r"拟定|定为|覆盖|率先|在全[国省市区]|"
+    r"拟定|定为|覆盖|率先|在全[国省市区]|大幅度|大幅|"
     r"安排|进一步|可以|保证|一直|始终|依然|全国|全省|全市|全区|全县|等于|相当于|(?:[一二三四五六七八九十两]{1,3}|\d{1,2})年|"
     rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|每月|每人|每户|人均|户均|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
 )
@@ -166,7 +166,7 @@ _FUNDS = r"(?:财政|政府)?(?:预算)?(?:拟|将|要|计划)?"
 #: Words stripped from the start: scope (全国, 全省, 我市), discourse words
 #: (其中, 此外, 一是), achievement verbs (完成, 实现, 建成) and adverbs.
 _LEAD = re.compile(
-    r"^(?:了|继续|其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|尽管|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
+    r"^(?:了|的|继续|其中|其余|另外|此外|同时|目前|当前|现在|现已|如果|虽然|尽管|但是|但|而且|而|并且|并将|并(?![购网])|则|还|也|又|都|"
     r"和(?!美|谐|平)|以及|及(?!时)|与(?!会)|各种|各类|各项|"
     rf"[{HAN}]{{1,2}}了(?=[{HAN}]{{2}})|"
     r"共有|共计|共(?![青同享]|建(?!立|成|设))|"
@@ -175,7 +175,7 @@ _LEAD = re.compile(
     r"即(?![将时])|例如|比如|努力|率先|提前|其(?![他余中次])|由(?=中央|国家|省|市)|年均(?!浓度|值)|我们|"
     rf"计划(?!生育|单列|经济|内|外|单位|投资|总投资)(?=[{HAN}]{{3}})|使(?!用|命|馆|者|节)|"
     r"为此|这些|那么|认真|依法|圆满|积极|全力|大力|切实|着力|扎实|方面(?=..)|"
-    r"能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对])|才|拟|只|仅|进一步|"
+    r"能够|能(?![源力耗效级量])|可(?![再持比降])|会(?![议展员])|应(?![用急对届])|才|拟|只|仅|进一步|逐步|为(?=到)|"
     rf"(?:{_ACTION})(?:和|及|、|或)?(?:改造|改建|扩建|提升|升级)*(?=[{HAN}A-Za-z0-9]{{3}})|"
     rf"{_FUNDER}?{_FUNDS}(?=(?:安排|投入|下达|拨付)[{HAN}]{{3}})|{_FUNDER}{_FUNDS}(?=(?:{_ACTION})[{HAN}]{{3}}))+"
 )
@@ -183,10 +183,10 @@ _LEAD = re.compile(
 _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求)(?=.)")
 #: Where a noun phrase after a counted figure ends (12个安置房项目已开工).
 _NOUN_END = re.compile(
-    r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|"
+    r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|(?<!新)开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|展开|"
     r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|基础上|初步|融入|解决|发放|免除|上线|"
-    r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|在(?!校|岗|职|建|读)|"
+    r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|(?<![存所现实内潜自])在(?!校|岗|职|建|读)|(?<![方导意走动面取转倾志投])向(?=[^\d])|存在|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|免费(?!师范)|按时|按期|由于|"
     r"一次性|争取|大幅|大幅度|明显|显著|直接|荣获|落地|见效|上榜|得以|进入|第|上升|上涨|提升(?!项目|工程|行动)|回落|下调|上调|扩大|缩小|递增|递减|"
     rf"相对|\d(?![A-Za-z])|(?<=[{HAN}]{{2}})(?:对(?![口外接象应照])|全(?=省|市|国|区))"
@@ -520,9 +520,9 @@ def _noun_after(clause: str, end: int, unit: str, limit: int | None = None) -> s
     run = re.match(rf"[{HAN}A-Za-z0-9.]+", after)
     if not run or _CLAUSE_GOES_ON.match(run.group()):
         return ""  # 突破40万亿元并连续多年居世界首位: what follows goes on about the figure
-    if unit.endswith("次"):  # a verbal classifier: the event is the verb phrase (五次降低利率)
-        return run.group()[:16]
     noun = _NOUN_END.split(_PERIOD.split(run.group())[0])[0][:16]
+    if unit == "次" or (unit.endswith("次") and not noun):
+        return run.group()[:16]  # a verbal classifier: the event is the verb phrase (五次降低利率, 1700多万人次受益)
     noun = _GENERIC_AFTER_LIST.sub("", noun)  # 350万株花卉种植等项目 (but 28万平方米小梁薄板房屋等不成套旧住房改造)
     noun = _before_verb_with_le(_OTHER_CONJUNCT.split(noun)[0])  # 192个重点国有企业以及一批国有金融机构
     noun = re.sub(r"(?<=项目|工程)建设$", "", noun)  # 2个国家重大产业备份项目建设
@@ -619,6 +619,8 @@ _VERB_PHRASE = re.compile(rf"[{HAN}]{{2,16}}")
 _GROWTH_AFTER = re.compile(r"的?(?:增长|增速|增幅)")
 _THRESHOLD_NOUN = re.compile(r"(?:新的?)?(?:台阶|大关|关口|水平|目标|高点|规模)")
 _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
+_BARE_SETTING = re.compile(r"在(?![校岗职建读线册途运营编粤])[^在]{1,8}")
+_INVESTMENT = re.compile(r"(?:计划)?(?:总)?投资")
 _TIMES_OF = re.compile(r"是[^是]{1,12}的$")
 #: Before an amount, these make the noun after it what is counted or rated.
 _REACHES = re.compile(r"(?:惠及|现行)$")
@@ -694,6 +696,10 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
                 own = ""  # 托育机构达到1277个、是五年前的3.6倍: the subject is that many times the base
             if _HEADLESS.search(before) and (last_indicator or topic_clauses):
                 own = ""  # 可以建设完工的有五十二个: those of the subject named before
+            if _BARE_SETTING.fullmatch(own) and (last_indicator or topic_clauses):
+                own = ""  # 工业总产值，在五年计划的前三年共增加了177亿元: a setting names nothing
+            if _INVESTMENT.fullmatch(own) and clause.startswith("的", amount.end):
+                noun = ""  # 总投资30亿元的商贸综合体项目: the investment of the project
             indicator = _name(own, noun, before, amount)
             if _PLACE.fullmatch(indicator) and _unit_kind(amount.unit, amount.bare) != "count":
                 indicator = ""  # 人口自然增长率，四川省由千分之二十九降到…: a place measures nothing

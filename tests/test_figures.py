@@ -271,6 +271,15 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     ("全疆小微企业贷款余额8628.7亿元", ["小微企业贷款余额"]),  # 2025: 全疆 is a scope like 全省
     ("武汉东湖、襄阳、宜昌3家高新区进入全国50强", ["高新区"]),  # 2025: 进入 ends the counted noun
     ("建成产教融合基地32个和专门教育学校2所", ["产教融合基地", "专门教育学校"]),  # 2025: 和 starts the next one
+    ("我国的工业总产值，在五年计划的前三年共增加了一百七十七亿元", ["工业总产值"]),  # 1957: a setting names nothing
+    ("总投资30亿元的红星美凯龙城市商贸综合体项目", ["总投资"]),  # 2016: the investment of the project
+    ("融资平台数量削减55.9%", ["融资平台数量"]),  # 2025: 削减 is a verb of change
+    ("预算外资金却大幅度增加，由一九七八年的三百七十一亿元增加到一九八二年的六百五十亿元", ["预算外资金"] * 2),
+    ("6月底前要全面完成3.4万平方米草坪", ["草坪"]),  # 2012: 6月底前 is a period
+    ("应届高校毕业生就业率95%以上", ["应届高校毕业生就业率"]),
+    ("230个计划新开工项目9月底前全部开工", ["计划新开工项目"]),
+    ("新梅江公园北段、柳林公园二期和56个口袋公园向市民开放", ["口袋公园"]),  # 2025: 向 ends the noun
+    ("大病保险制度基本建立、已有1700多万人次受益", ["受益"]),  # ... or the verb when no noun follows
     ("加快推进30个整体提升项目", ["整体提升项目"]),  # 2025: 提升项目 is a noun
 ])
 def test_the_subject_named_before(text, names):
@@ -281,6 +290,10 @@ def test_words_with_a_conjunction_inside_stay_whole_in_a_list():
     # 2025: 普及率 is no 普 + 及 + 率
     found = figs("农村生活污水治理率、自来水普及率、生活垃圾分类屋（亭）行政村覆盖率分别达90%、96%、100%")
     assert [f[0] for f in found] == ["农村生活污水治理率", "自来水普及率", "生活垃圾分类屋亭行政村覆盖率"]
+
+
+def test_a_noun_after_a_count_of_person_times():
+    assert figs("为9373人次就业困难人员发放社保补贴2368万元")[0][:2] == ("就业困难人员", 9373.0)
 
 
 def test_comparison_bases_are_no_members_of_a_list():
