@@ -502,6 +502,9 @@ def _indicator(before: str) -> tuple[str, bool]:
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
         phrase, rate = _strip(phrase[: m.start()]), True
     phrase = _INNER.sub("", _SUBMITTED.sub("", phrase))
+    acts = [m for m in _AGENT_ACTS.finditer(phrase) if m.start() >= 2]
+    if acts:
+        phrase = phrase[acts[-1].end():]  # 鄂州花湖机场开通国际国内货线, 为老年人发放高龄补贴: what is acted on
     base = _BASE_INSIDE.search(phrase)
     if base and base.start() >= 2:
         phrase = phrase[: base.start()]  # 货币发行还比年初计划(少了): what follows 比 is the base
@@ -619,6 +622,9 @@ _VERB_PHRASE = re.compile(rf"[{HAN}]{{2,16}}")
 _GROWTH_AFTER = re.compile(r"的?(?:增长|增速|增幅)")
 _THRESHOLD_NOUN = re.compile(r"(?:新的?)?(?:台阶|大关|关口|水平|目标|高点|规模)")
 _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
+#: Verbs whose agent or beneficiary comes before them and what is counted after.
+_AGENT_ACTS = re.compile(rf"(?:开通|新引进|引进|形成|汇集|承接|培养|解决|新签约|签约|新发放|发放|新接入|接入|开行|推进)"
+                         rf"(?!项目|出来|成交|金额|数量|服务|总额|额|量|率|规模|资金)(?=[{HAN}]{{2}})")  # (签约金额: a measure)
 _BARE_SETTING = re.compile(r"在(?![校岗职建读线册途运营编粤])[^在]{1,8}")
 _INVESTMENT = re.compile(r"(?:计划)?(?:总)?投资")
 _TIMES_OF = re.compile(r"是[^是]{1,12}的$")

@@ -280,6 +280,9 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     ("230个计划新开工项目9月底前全部开工", ["计划新开工项目"]),
     ("新梅江公园北段、柳林公园二期和56个口袋公园向市民开放", ["口袋公园"]),  # 2025: 向 ends the noun
     ("大病保险制度基本建立、已有1700多万人次受益", ["受益"]),  # ... or the verb when no noun follows
+    ("亚洲唯一的专业货运机场鄂州花湖机场开通国际国内货线91条", ["国际国内货线"]),  # 2025: the agent before 开通
+    ("为1467位80岁以上低收入老年人发放高龄补贴176万元", ["低收入老年人", "高龄补贴"]),  # 2014: the beneficiary
+    ("招商引资签约金额增长12%", ["招商引资签约金额"]),  # but 签约金额 is a measure
     ("加快推进30个整体提升项目", ["整体提升项目"]),  # 2025: 提升项目 is a noun
 ])
 def test_the_subject_named_before(text, names):
