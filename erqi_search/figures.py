@@ -704,6 +704,9 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
                 own = ""  # 可以建设完工的有五十二个: those of the subject named before
             if _BARE_SETTING.fullmatch(own) and (last_indicator or topic_clauses):
                 own = ""  # 工业总产值，在五年计划的前三年共增加了177亿元: a setting names nothing
+            if (amount.unit in RATE_UNITS and clause.startswith("的", amount.end) and len(noun) >= 2
+                    and not _MEASURE_HEAD.search(own) and not _CHANGE_AT_END.search(before)):
+                own = ""  # 团结百分之九十五以上的干部和群众, 实现7%左右的增长速度: the share of what follows
             if _INVESTMENT.fullmatch(own) and clause.startswith("的", amount.end):
                 noun = ""  # 总投资30亿元的商贸综合体项目: the investment of the project
             indicator = _name(own, noun, before, amount)

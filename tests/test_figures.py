@@ -283,6 +283,7 @@ def test_a_place_measures_nothing_and_a_rate_named_after_its_verb_keeps_its_name
     ("亚洲唯一的专业货运机场鄂州花湖机场开通国际国内货线91条", ["国际国内货线"]),  # 2025: the agent before 开通
     ("为1467位80岁以上低收入老年人发放高龄补贴176万元", ["低收入老年人", "高龄补贴"]),  # 2014: the beneficiary
     ("招商引资签约金额增长12%", ["招商引资签约金额"]),  # but 签约金额 is a measure
+    ("我们要团结百分之九十五以上的干部和群众", ["干部和群众"]),  # 1975: a share of what follows 的
     ("加快推进30个整体提升项目", ["整体提升项目"]),  # 2025: 提升项目 is a noun
 ])
 def test_the_subject_named_before(text, names):
