@@ -504,7 +504,7 @@ def _indicator(before: str) -> tuple[str, bool]:
     phrase = _INNER.sub("", _SUBMITTED.sub("", phrase))
     acts = [m for m in _AGENT_ACTS.finditer(phrase) if m.start() >= 2]
     if acts:
-        phrase = phrase[acts[-1].end():]  # 鄂州花湖机场开通国际国内货线, 为老年人发放高龄补贴: what is acted on
+        phrase = phrase[acts[-1].end():].lstrip("的")  # 鄂州花湖机场开通国际国内货线, 为老年人发放高龄补贴: what is acted on
     base = _BASE_INSIDE.search(phrase)
     if base and base.start() >= 2:
         phrase = phrase[: base.start()]  # 货币发行还比年初计划(少了): what follows 比 is the base
@@ -625,7 +625,7 @@ _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
 #: Verbs whose agent or beneficiary comes before them and what is counted after.
 _AGENT_ACTS = re.compile(rf"(?:开通|新引进|引进|形成|汇集|承接|培养|解决|新签约|签约|新发放|发放|新接入|接入|开行|推进)"
                          rf"(?!项目|出来|成交|金额|数量|服务|总额|额|量|率|规模|资金)(?=[{HAN}]{{2}})")  # (签约金额: a measure)
-_BARE_SETTING = re.compile(r"在(?![校岗职建读线册途运营编粤])[^在]{1,8}")
+_BARE_SETTING = re.compile(r"在(?![校岗职建读线册途运营编粤京沪])(?:[^在]{1,5}|[^在]{1,10}基础上)")  # (but 在京生产新能源汽车)
 _INVESTMENT = re.compile(r"(?:计划)?(?:总)?投资")
 _TIMES_OF = re.compile(r"是[^是]{1,12}的$")
 #: Before an amount, these make the noun after it what is counted or rated.
@@ -705,7 +705,8 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
             if _BARE_SETTING.fullmatch(own) and (last_indicator or topic_clauses):
                 own = ""  # 工业总产值，在五年计划的前三年共增加了177亿元: a setting names nothing
             if (amount.unit in RATE_UNITS and clause.startswith("的", amount.end) and len(noun) >= 2
-                    and not _MEASURE_HEAD.search(own) and not _CHANGE_AT_END.search(before)):
+                    and not _MEASURE_HEAD.search(own) and not _CHANGE_AT_END.search(before)
+                    and not re.search(r"(?:到|至|为)(?:全国|全省|全市)?$", before)):
                 own = ""  # 团结百分之九十五以上的干部和群众, 实现7%左右的增长速度: the share of what follows
             if _INVESTMENT.fullmatch(own) and clause.startswith("的", amount.end):
                 noun = ""  # 总投资30亿元的商贸综合体项目: the investment of the project
@@ -773,7 +774,7 @@ def _topic(clauses: list[str]) -> str:
 
 
 _SPENT_ON = re.compile(r"的(?:投入|支出|资金|经费|投资|比重)$")
-_MEASURE_AFTER_VERB = re.compile(r"率|量|额|值|人数|面积|规模|能力|经费|资金|水平|指数|速度|幅度|比重")
+_MEASURE_AFTER_VERB = re.compile(r"率|量|额|值|人数|面积|规模|能力|经费|资金|水平|指数|比重")
 
 
 def _before_verb(phrase: str) -> str:
@@ -824,6 +825,8 @@ def _shared_head(part: str, last: str) -> str:
     if len(part) <= 2 and len(last) > len(part) + 1 and (
             len(words[0]) == len(part) or part + words[0][len(part):] in full_segmenter()):
         return last[len(part):]  # 城镇、农村居民人均可支配收入: 城镇 stands for 农村 (城镇居民 is a word)
+    if len(words) > 2 and len(words[-1]) == 1:
+        words = words[:-2] + [words[-2] + words[-1]]  # 污水, 治理, 率: the head is 治理率
     if len(words) > 1 and len(words[-1]) >= 2 and (len(part) <= 3 or (
             _MEASURE_HEAD.search(words[-1]) and not _MEASURE_HEAD.search(part))):
         return words[-1]  # 钢材、电解铜、多晶硅产量 -> 产量; 城市污水、医疗废物处理率 -> 处理率

@@ -300,6 +300,15 @@ def test_a_noun_after_a_count_of_person_times():
     assert figs("为9373人次就业困难人员发放社保补贴2368万元")[0][:2] == ("就业困难人员", 9373.0)
 
 
+def test_checks_from_the_whole_corpus():
+    # 2025: 在京 is a place in the name, not a setting; 2008: 扩大到50%的城市 keeps its subject
+    assert figs("北汽、小米、理想等重点整车项目陆续投产、在京生产新能源汽车约30万辆")[0][0] == "在京生产新能源汽车"
+    assert figs("城镇居民基本医疗保险试点要扩大到全国50%以上的城市")[0][0] == "城镇居民基本医疗保险试点"
+    # 2025: a member before a head of two words takes both (污水, 治理, 率)
+    found = figs("农村卫生厕所普及率、生活垃圾和污水治理率分别达到87.8%、100%、75%")
+    assert [f[0] for f in found] == ["农村卫生厕所普及率", "生活垃圾治理率", "污水治理率"]
+
+
 def test_comparison_bases_are_no_members_of_a_list():
     # 2025: 环比、同比 are two bases of one measure
     found = figs("促进房地产市场止跌回稳，四季度新建商品房网签销售面积环比、同比分别增长51.3%、15.3%")
