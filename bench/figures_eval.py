@@ -36,7 +36,7 @@ against one labelled figure of the same sentence, when
 
 - the quantity is the same: value (and ``high`` for a range) times the
   magnitude in the unit (万, 亿, 万亿 ...) are equal and the rest of the unit
-  is the same (公里 = 千米), so 4.07亿吨 = 40700万吨;
+  is the same after NFKC (公里 = 千米, ％ = %), so 4.07亿吨 = 40700万吨;
 - the kind is the same (level, growth, count);
 - the indicator, normalised, equals the label's indicator or one of its
   ``also`` names. Normalised: NFKC, traditional -> simplified, lower case,
@@ -127,7 +127,9 @@ _SCOPE = re.compile(r"^(?:全国|全省|全市|全区|全县|全州|全盟|全�
 
 
 def quantity(value: float | None, unit: str) -> tuple[float | None, str]:
-    """``(value in base units, base unit)``: ``quantity(4.07, "亿吨") == (407000000.0, "吨")``."""
+    """``(value in base units, base unit)``: ``quantity(4.07, "亿吨") == (407000000.0, "吨")``;
+    the unit read after NFKC, as the names are (a reader's ％ is %)."""
+    unit = unicodedata.normalize("NFKC", unit)
     for prefix, factor in _MAGNITUDES:
         if unit.startswith(prefix):
             base = unit[len(prefix):]
