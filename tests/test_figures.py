@@ -335,6 +335,18 @@ def test_enclosed_list_numbers_are_not_digits():
     ("我国工农业总产值计划增长百分之二十一点七", "工农业总产值"),  # 1982: the plan is no part of the name
     ("全省本科招生计划新增2万余个", "本科招生计划"),  # 2025: ... unless it is what is counted
     ("还为中西部地区1700多万名贫困家庭学生免费提供教科书", "贫困家庭学生"),  # 2006: 免费 ends the noun
+    ("全国粮食总产量应该有七千二百亿斤到七千五百亿斤", "粮食总产量"),  # 1960: modals before the verb
+    ("我国粮食生产必须争取达到５０００亿公斤", "粮食生产"),  # 1988
+    ("夏征和秋征的总额准备增加到约４１４亿斤", "夏征和秋征的总额"),  # 1956
+    ("全国灌溉总面积计划达到六亿亩以上", "灌溉总面积"),  # 1958: 计划 after a measure
+    ("钢的产量仍然不过四百多万吨", "钢的产量"),  # 1955: 不过, "no more than"
+    ("有人认为肃反的偏差竟达到90%以上", "肃反的偏差"),  # 1957: what is held to be, then 竟
+    ("各部门一般性财政支出一律压减10%以上", "各部门一般性财政支出"),  # 2020
+    ("农业合作社和农村居民的购买力将比上一年增加二十二亿元左右", "农业合作社和农村居民的购买力"),  # 1956
+    ("这方面的招生人数将达到一百一十万人", "招生人数"),  # 1983
+    ("今后五年中央财政投入100亿元", "中央财政投入"),  # 2006: a span ahead is a period
+    ("再取消和下放行政审批事项200项以上", "取消和下放行政审批事项"),  # 2014: 再, "again"
+    ("完成再生资源回收量300万吨", "再生资源回收量"),  # (再生 keeps its 再)
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
