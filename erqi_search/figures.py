@@ -95,7 +95,7 @@ _PERIOD = re.compile(
     r"|(?:今年内|本年内|今年底|今年|去年底|去年末|去年|上年末|上年底|上年|本年|当年|同年|明年|前年|全年|年内|年底|年末|年初|上半年|下半年"
     r"|前三季度|第?[一二三四]季度)"
     r"(?:以来)?"
-    r"|[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间|以来|末)|本世纪末|上世纪末|主汛期|汛期|汛前|汛后)"
+    r"|[“\"]?(?:十[一二三四五六七八九]?|[六七八九])五[”\"]?(?:时期|期间|以来|末)|本世纪末|上世纪末|主汛期|汛期|汛前|汛后)"
 )
 #: Before a period, these make it the base of a comparison (比上年), a share's
 #: whole (占全年) or the start of a from-to pattern (从去年的), not the period.
@@ -139,6 +139,8 @@ _PER_HEAD = re.compile(r"^(?:每[十百千万亿]?[人户元平公亩]|人均|�
 #: 计划 before a verb of change is the plan, not part of the name (工农业总产值计划增长21.7%).
 _PLANNED_CHANGE = re.compile(rf"(?<=[{HAN}]{{2}})计划(?=(?:增长|递增|提高|增加|下降|降低|减少)[^{HAN}]*$)")
 _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
+#: The target or forecast of a growth rate names the rate (经济增长速度的调控目标定为8%, 经济增长预期为7%).
+_GROWTH_TARGET = re.compile(r"(增长(?:速度)?)的?(?:宏观)?(?:(?:调控|预期)*目标|预期)(?:确定为|定为|定在|为|是|在)?$")
 
 #: Words stripped from the end of the phrase before a number, again and again:
 #: particles, copulas, prepositions and coverbs (由, 从, 按, 拟按, 达到, 保持在),
@@ -152,7 +154,7 @@ _TAIL = re.compile(
     r"也|都|(?<![人亩户日])均|分别|又|再|还|却|已|已经|将|拟|预计|预期|力争|争取|确保|保持在|控制在|稳定在|维持在|"
     r"保持|控制|稳定|维持|在|到|至|于|按|按照|依|以|由|从|(?<!占)比|较|完成|实现|建成|累计|总计|共计|合计|(?<!公)共|总共|"
     r"[月年]人均|每\d{1,4}(?:公斤|斤|千克|吨|亩|平方米)|"
-    r"拟定|定为|覆盖|率先|在全[国省市区]|大幅度|大幅|"
+    r"拟定|定为|定在|原定|覆盖|率先|在全[国省市区]|大幅度|大幅|"
     r"安排|进一步|可以|保证|一直|始终|依然|全国|全省|全市|全区|全县|等于|相当于|(?:[一二三四五六七八九十两]{1,3}|\d{1,2})年|"
     rf"{_CHANGE}|翻|实际|名义|年均|平均|每年|每天|每月|每人|每户|人均|户均|同比|环比|同口径|可比|首次|基本|全面|全部|同期|先后|其中)$"
 )
@@ -459,7 +461,7 @@ def _periods(sentence: str) -> list[tuple[int, int, str, str]]:
         out.append((0, lead.end(), lead.group(), ""))
     for m in _PERIOD.finditer(sentence):
         before, after = sentence[: m.start()], sentence[m.end():]
-        text = m.group().strip("“”\"")
+        text = re.sub(r"[“”\"]", "", m.group())  # “十五”期间 -> 十五期间
         text = re.sub(r"^截止到?", "截至", text)
         if _BASE_BEFORE.search(before) or (m.group() == "全年" and _ATTRIBUTE_AFTER.match(after)):
             role = "no"
@@ -499,6 +501,8 @@ def _indicator(before: str) -> tuple[str, bool]:
     phrase = _REPORTING.sub("", phrase)
     phrase = _DISPOSAL.sub("", _SETTING.sub("", phrase))
     phrase = _PLANNED_CHANGE.sub("", phrase)
+    if (target := _GROWTH_TARGET.search(phrase)) and (rated := _strip(phrase[: target.start()])):
+        return rated + target.group(1), True
     phrase = _strip(phrase.lstrip("的"))
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:

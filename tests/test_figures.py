@@ -352,6 +352,18 @@ def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
 
 
+@pytest.mark.parametrize("text, indicator, period", [
+    ("今年经济增长速度的调控目标定为８％", "经济增长速度", "今年"),  # 1996
+    ("今年的经济增长预期为7％左右", "经济增长", "今年"),  # 1999
+    ("“十五”期间年均经济增长速度预期目标为7%左右", "经济增长速度", "十五期间"),  # 2001
+    ("把增长预期目标定在7.5%左右", "增长预期目标", ""),  # 2014: no subject, the whole name
+    ("国民经济增长速度由原定平均每年百分之六调高到百分之八至九", "国民经济", ""),  # 1993: 原定
+])
+def test_the_target_of_a_growth_rate_is_a_growth(text, indicator, period):
+    first = extract_figures(text)[0]
+    assert (first.indicator, first.kind, first.period) == (indicator, "growth", period)
+
+
 def test_gdp_does_not_match_per_head_or_ratio_indicators():
     for name in ["人均地区生产总值", "海洋生产总值占地区生产总值比重", "数字经济核心产业增加值占GDP比重",
                  "占国内生产总值的比重", "单位国内生产总值能耗", "万元地区生产总值能耗"]:
