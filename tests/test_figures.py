@@ -178,6 +178,17 @@ def test_percentage_points_are_a_unit_of_growth():
     assert (point.value, point.unit, point.kind, point.amount()) == (1.0, "个百分点", "growth", "1个百分点")
 
 
+@pytest.mark.parametrize("text, first", [
+    ("出生率下降５个千分点，相当于五年少生１５００万人左右", ("出生率", 5.0, None, "个千分点", "growth", "")),  # 1993
+    ("共建国家缔结友城数量达148对", ("共建国家缔结友城数量", 148.0, None, "对", "count", "")),  # 2025: pairs
+    ("交易转化2412笔、增长8.7%", ("交易转化", 2412.0, None, "笔", "count", "")),  # 2025
+    ("新生儿缺陷筛查27万多例", ("新生儿缺陷筛查", 27.0, None, "万例", "count", "")),  # 2025: cases
+])
+def test_units_of_pairs_cases_transactions_and_per_mille_points(text, first):
+    assert figs(text)[0] == first
+    assert not figs("对外开放新空间，对于经济增长，举例说明")  # (对外, 对于, 举例: no units)
+
+
 @pytest.mark.parametrize("text, low, high, unit", [
     ("今年发展的主要预期目标是：国内生产总值增长6.5%－7%", 6.5, 7.0, "%"),  # 2016
     ("国内生产总值增长6.5—7%", 6.5, 7.0, "%"),
