@@ -358,6 +358,8 @@ def test_enclosed_list_numbers_are_not_digits():
     ("今后五年中央财政投入100亿元", "中央财政投入"),  # 2006: a span ahead is a period
     ("再取消和下放行政审批事项200项以上", "取消和下放行政审批事项"),  # 2014: 再, "again"
     ("完成再生资源回收量300万吨", "再生资源回收量"),  # (再生 keeps its 再)
+    ("用两年时间将筹资标准从50元提高到100元", "筹资标准"),  # 2008: 将 before what changes from ... to
+    ("平均每个工作日新注册企业1476户", "新注册企业"),  # 2020: a rate per working day
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
