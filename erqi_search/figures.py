@@ -509,7 +509,7 @@ def _indicator(before: str) -> tuple[str, bool]:
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
         phrase, rate = _strip(phrase[: m.start()]), True
     phrase = _INNER.sub("", _SUBMITTED.sub("", phrase))
-    acts = [m for m in _AGENT_ACTS.finditer(phrase) if m.start() >= 2]
+    acts = [m for m in _AGENT_ACTS.finditer(phrase) if m.start() >= 2 and not _PER_UNIT.search(phrase, 0, m.start())]
     if acts:
         phrase = phrase[acts[-1].end():].lstrip("的")  # 鄂州花湖机场开通国际国内货线, 为老年人发放高龄补贴: what is acted on
     base = _BASE_INSIDE.search(phrase)
@@ -633,8 +633,9 @@ _HEADLESS = re.compile(r"的(?:有|是|为|达)$")
 #: does not end a name before them.
 _MEASURE_WORD = r"率|量|额|值|人数|数量|金额|总额|面积|规模|能力|经费|资金|水平|指数|比重"
 #: Verbs whose agent or beneficiary comes before them and what is counted after.
-_AGENT_ACTS = re.compile(rf"(?:开通|新引进|引进|形成|汇集|承接|培养|解决|新签约|签约|新发放|发放|新接入|接入|开行|推进)"
+_AGENT_ACTS = re.compile(rf"(?:开通|新引进|引进|形成|汇集|承接|培养|解决|新签约|签约|新发放|发放|新接入|接入|开行|推进|拥有|增设|新增加|缔结|提取|延续执行)"
                          rf"(?!项目|出来|成交|服务|{_MEASURE_WORD})(?=[{HAN}]{{2}})")  # (签约金额: a measure)
+_PER_UNIT = re.compile(r"每[十百千万]*(?:人口?|户)$")  # 每百户拥有家用汽车: a ratio keeps its owner
 _BARE_SETTING = re.compile(r"在(?![校岗职建读线册途运营编粤京沪])(?:[^在]{1,5}|[^在]{1,10}基础上)")  # (but 在京生产新能源汽车)
 _INVESTMENT = re.compile(r"(?:计划)?(?:总)?投资")
 _TIMES_OF = re.compile(r"是[^是]{1,12}的$")

@@ -180,7 +180,7 @@ def test_percentage_points_are_a_unit_of_growth():
 
 @pytest.mark.parametrize("text, first", [
     ("出生率下降５个千分点，相当于五年少生１５００万人左右", ("出生率", 5.0, None, "个千分点", "growth", "")),  # 1993
-    ("共建国家缔结友城数量达148对", ("共建国家缔结友城数量", 148.0, None, "对", "count", "")),  # 2025: pairs
+    ("共建国家缔结友城数量达148对", ("友城数量", 148.0, None, "对", "count", "")),  # 2025: pairs
     ("交易转化2412笔、增长8.7%", ("交易转化", 2412.0, None, "笔", "count", "")),  # 2025
     ("新生儿缺陷筛查27万多例", ("新生儿缺陷筛查", 27.0, None, "万例", "count", "")),  # 2025: cases
 ])
@@ -360,6 +360,10 @@ def test_enclosed_list_numbers_are_not_digits():
     ("完成再生资源回收量300万吨", "再生资源回收量"),  # (再生 keeps its 再)
     ("用两年时间将筹资标准从50元提高到100元", "筹资标准"),  # 2008: 将 before what changes from ... to
     ("平均每个工作日新注册企业1476户", "新注册企业"),  # 2020: a rate per working day
+    ("全民所有制企业新增加的固定资产5854亿元", "固定资产"),  # 1988: an owner and its verb ...
+    ("部门、地方、企业拥有的预算外资金达1670亿元", "预算外资金"),  # 1987
+    ("南海深海考古提取文物928件", "文物"),  # 2025
+    ("城镇居民每百户拥有家用汽车21.5辆", "城镇居民每百户拥有家用汽车"),  # 2013: (but a ratio keeps its owner)
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
