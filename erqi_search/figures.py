@@ -189,7 +189,7 @@ _REPORTING = re.compile(r"^.*?(?:提出|确定|明确|规定|要求|(?<!互)认�
 #: Where a noun phrase after a counted figure ends (12个安置房项目已开工).
 _NOUN_END = re.compile(
     r"已|正在|正|将|全部|全面|均|都|顺利|进行|加快|完成|实现|(?<!新)开工|参与|参加|得到|获得|获|入选|的|成功|通过|摆脱|展开|"
-    r"发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
+    r"全覆盖|发展|成长|先后|相继|陆续|累计|共计|共有|分别|提高|增长|增加|下降|减少|降低|达到|达|突破|超过|被|纳入|列入|支持|"
     r"再上|再创|再次|再度|又创|提前|新?建成(?!区)|延长|缩短|完工|基础上|初步|融入|解决|发放|免除|上线|"
     r"用于|安排|享受|受益|按照|提供(?!的)|提请|投入|投产|投用|投运|落户|签约|覆盖|惠及|带动|吸纳|实施|启动|开展|来|(?<![存所现实内潜自])在(?!校|岗|职|建|读)|(?<![方导意走动面取转倾志投])向(?=[^\d])|存在|"
     r"积极|主动|共同|纷纷|不断|持续|逐步|进一步|稳步|就(?![业医学读])|能够|可以|降至|降为|降到|升至|免费(?!师范)|按时|按期|由于|"
@@ -635,6 +635,7 @@ _MEASURE_WORD = r"率|量|额|值|人数|数量|金额|总额|面积|规模|能�
 #: Verbs whose agent or beneficiary comes before them and what is counted after.
 _AGENT_ACTS = re.compile(rf"(?:开通|新引进|引进|形成|汇集|承接|培养|解决|新签约|签约|新发放|发放|新接入|接入|开行|推进|拥有|增设|新增加|缔结|提取|延续执行)"
                          rf"(?!项目|出来|成交|服务|{_MEASURE_WORD})(?=[{HAN}]{{2}})")  # (签约金额: a measure)
+_LEVEL_RATE = re.compile(r"(?:率|比重|比例|占比)$")  # a rate that is a level (城镇化率), not a rate of change
 _PER_UNIT = re.compile(r"每[十百千万]*(?:人口?|户)$")  # 每百户拥有家用汽车: a ratio keeps its owner
 _BARE_SETTING = re.compile(r"在(?![校岗职建读线册途运营编粤京沪])(?:[^在]{1,5}|[^在]{1,10}基础上)")  # (but 在京生产新能源汽车)
 _INVESTMENT = re.compile(r"(?:计划)?(?:总)?投资")
@@ -700,9 +701,9 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
         group = _distribution(clause, amounts)
         prev_end = 0
         for i, amount in enumerate(amounts):
-            before = clause[prev_end: amount.start]
+            before = clause[prev_end: amount.start].rstrip()  # 分别下降 9.66%: a space is no word
             if amount.prefix and before.endswith(amount.prefix):
-                before = before[: -len(amount.prefix)]
+                before = before[: -len(amount.prefix)].rstrip()
             own, rate = _indicator(before)
             cut = _COMPARATIVE.search(own) if amount.unit in CHANGE_UNITS else None
             if cut and cut.start() >= 2:
@@ -729,7 +730,11 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
             if not indicator and not before.strip() and _unit_kind(amount.unit, amount.bare) == "count":
                 verb = _VERB_PHRASE.match(_QUOTES.sub("", clause[amount.end:]))
                 indicator = verb.group() if verb else ""  # 12人入选国家高层次人才
+            goes_on = False  # 增长7%以上、力争达到8%: the same growth again
             if not indicator:
+                goes_on = (bool(figures) and figures[-1].kind == "growth" and figures[-1].unit == amount.unit == "%"
+                           and not _LEVEL_RATE.search(last_indicator) and "占" not in before
+                           and not _strip(before.strip("、，, ")))
                 indicator, rate = ((last_indicator, rate or last_rate) if last_indicator
                                    else (_topic(topic_clauses), rate))
             if own.startswith("占") and indicator == own and (last_indicator or _topic(topic_clauses)):
@@ -749,7 +754,7 @@ def _sentence_figures(sentence: str, default_period: str, year, passage_id: str,
             prev_start, prev_end = prev_end, amount.end
             if not indicator:
                 continue
-            kind = _kind(amount, kind_before, indicator, rate, object_after,
+            kind = _kind(amount, kind_before, indicator, rate or goes_on, object_after,
                          after_growth=bool(_GROWTH_AFTER.match(clause, amount.end)))
             sharers = _sharers(clause, amounts, i, prev_start) if i not in group else []
             for name in sharers or [indicator]:
@@ -888,7 +893,7 @@ def _distribution(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, b
     earlier = [a for a in amounts if a.start < at]
     subject = _subject(clause[earlier[-1].end if earlier else 0: at])
     parts = _members(subject, len(members)) or [subject] * len(members)
-    verb = clause[at: amounts[members[0]].start]
+    verb = clause[at: amounts[members[0]].start].rstrip()
     shared = amounts[members[-1]].approx
     out = {}
     for i, part in zip(members, parts):
@@ -916,7 +921,7 @@ def _listed(clause: str, amounts: list[_Amount]) -> dict[int, tuple[str, bool, s
     if len(run) < 2 or _noun_after(clause, last.end, last.unit, None):
         return {}  # 出台43条、16条具体举措: the noun after names them all
     start = amounts[run[0] - 1].end if run[0] else 0
-    before = clause[start: amounts[run[0]].start]
+    before = clause[start: amounts[run[0]].start].rstrip()
     own, rate = _indicator(before)
     parts = _members(own, len(run)) or [own] * len(run)
     return {i: (_indicator(part)[0] if part != own else own, rate, before) for i, part in zip(run, parts)}

@@ -381,6 +381,21 @@ def test_the_target_of_a_growth_rate_is_a_growth(text, indicator, period):
     assert (first.indicator, first.kind, first.period) == (indicator, "growth", period)
 
 
+def test_a_space_before_the_amount_and_a_growth_that_goes_on():
+    # 2010: a space between the verb and its number; 2025: 力争达到 goes on with the same growth
+    assert figs("化学需氧量、二氧化硫排放量分别下降 9.66%和13.14%") == [
+        ("化学需氧量", 9.66, None, "%", "growth", ""), ("二氧化硫排放量", 13.14, None, "%", "growth", "")]
+    assert figs("中央财政用于三农的投入比上年增加 1304.8亿元")[0][4] == "growth"
+    assert figs("地区生产总值增长7%以上、力争达到8%") == [
+        ("地区生产总值", 7.0, None, "%", "growth", ""), ("地区生产总值", 8.0, None, "%", "growth", "")]
+    assert [f[4] for f in figs("工业机器人产量增长31.2%、占全国44%")] == ["growth", "level"]  # (a share is a level)
+    assert figs("城镇化率提高1.2个百分点、达到65%")[1][4] == "level"  # (so is a rate reached)
+
+
+def test_full_coverage_ends_the_counted_noun():
+    assert figs("职业院校现代产业学院实现16个市全覆盖")[0][0] == "职业院校现代产业学院"  # 2025
+
+
 def test_gdp_does_not_match_per_head_or_ratio_indicators():
     for name in ["人均地区生产总值", "海洋生产总值占地区生产总值比重", "数字经济核心产业增加值占GDP比重",
                  "占国内生产总值的比重", "单位国内生产总值能耗", "万元地区生产总值能耗"]:
