@@ -364,6 +364,9 @@ def test_enclosed_list_numbers_are_not_digits():
     ("部门、地方、企业拥有的预算外资金达1670亿元", "预算外资金"),  # 1987
     ("南海深海考古提取文物928件", "文物"),  # 2025
     ("城镇居民每百户拥有家用汽车21.5辆", "城镇居民每百户拥有家用汽车"),  # 2013: (but a ratio keeps its owner)
+    ("全社会固定资产投资预定增长10%", "全社会固定资产投资"),  # 1998: 预定, 有望, 可望 are modals
+    ("继续推进保障性安居工程建设，在确保质量的前提下，基本建成500万套", "保障性安居工程建设"),  # 2012: a setting
+    ("使我国这样一个有六亿多人口的大国", "人口"),  # 1959: 这样一个 (the noun after names it)
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
@@ -390,6 +393,11 @@ def test_a_space_before_the_amount_and_a_growth_that_goes_on():
         ("地区生产总值", 7.0, None, "%", "growth", ""), ("地区生产总值", 8.0, None, "%", "growth", "")]
     assert [f[4] for f in figs("工业机器人产量增长31.2%、占全国44%")] == ["growth", "level"]  # (a share is a level)
     assert figs("城镇化率提高1.2个百分点、达到65%")[1][4] == "level"  # (so is a rate reached)
+
+
+def test_a_change_verb_before_its_object_gives_a_growth():
+    assert figs("扩大淡水养殖面积一千六百万亩")[0][:5] == ("淡水养殖面积", 1600.0, None, "万亩", "growth")  # 1982
+    assert figs("扩大的灌溉面积4100万亩")[0][4] == "level"  # (扩大的: what was added, as reached)
 
 
 def test_full_coverage_ends_the_counted_noun():
