@@ -367,6 +367,11 @@ def test_enclosed_list_numbers_are_not_digits():
     ("全社会固定资产投资预定增长10%", "全社会固定资产投资"),  # 1998: 预定, 有望, 可望 are modals
     ("继续推进保障性安居工程建设，在确保质量的前提下，基本建成500万套", "保障性安居工程建设"),  # 2012: a setting
     ("使我国这样一个有六亿多人口的大国", "人口"),  # 1959: 这样一个 (the noun after names it)
+    ("竣工面积可达三千多万平方米", "竣工面积"),  # 1979: 可 (but 许可)
+    ("15个采煤沉陷区治理工程开始建设", "采煤沉陷区治理工程"),  # 2005: 开始 ends a counted noun
+    ("中央单位实施定点帮扶项目156个", "定点帮扶项目"),  # 2025: an agent and 实施 or 吸引
+    ("国家重大战略实施和重点领域安全能力建设项目142个", "国家重大战略实施和重点领域安全能力建设项目"),  # (a member)
+    ("再制造产品进口目录扩展到24个", "再制造产品进口目录"),  # 2025: 扩展到
 ])
 def test_indicators_lose_trailing_function_words(text, indicator):
     assert extract_figures(text)[0].indicator == indicator
@@ -398,6 +403,8 @@ def test_a_space_before_the_amount_and_a_growth_that_goes_on():
 def test_a_change_verb_before_its_object_gives_a_growth():
     assert figs("扩大淡水养殖面积一千六百万亩")[0][:5] == ("淡水养殖面积", 1600.0, None, "万亩", "growth")  # 1982
     assert figs("扩大的灌溉面积4100万亩")[0][4] == "level"  # (扩大的: what was added, as reached)
+    assert figs("就可以增加收入二十亿元")[0][:5] == ("收入", 20.0, None, "亿元", "growth")  # 1981
+    assert figs("省级集采药品耗材平均降价47.4%")[0][4] == "growth"  # 2025: 降价, 涨价, 提价
 
 
 def test_full_coverage_ends_the_counted_noun():
@@ -466,16 +473,18 @@ def test_figure_stays_compatible():
 #: "fresh" was labelled after the code was frozen and never tuned on.
 MEASURED = {  # precision, recall of the code as it is (docs/figures.md)
     "tuning": (0.974, 0.967), "tuning-2": (0.962, 0.962), "fresh": (0.913, 0.913), "fresh-2": (0.917, 0.917),
-    "fresh-3": (0.914, 0.921), "fresh-4": (0.879, 0.892), "fresh-5": (0.902, 0.89), "fresh-6": (0.917, 0.903),
-    "fresh-7": (0.864, 0.877), "fresh-8": (0.835, 0.829), "fresh-9": (0.898, 0.87), "fresh-10": (0.9, 0.894),
-    "fresh-11": (0.91, 0.917), "fresh-12": (0.847, 0.847), "fresh-13": (0.866, 0.872), "fresh-14": (0.909, 0.902),
-    "fresh-15": (0.831, 0.837), "fresh-16": (0.826, 0.82), "fresh-17": (0.842, 0.855), "fresh-18": (0.83, 0.83),
-    "fresh-19": (0.859, 0.885), "fresh-20": (0.905, 0.887), "fresh-21": (0.886, 0.917), "fresh-22": (0.864, 0.844),
-    "fresh-23": (0.872, 0.832), "fresh-24": (0.926, 0.906), "fresh-25": (0.852, 0.874), "fresh-26": (0.877, 0.877),
-    "fresh-27": (0.887, 0.881), "fresh-28": (0.831, 0.837), "fresh-29": (0.89, 0.896), "fresh-30": (0.891, 0.879),
-    "fresh-31": (0.937, 0.922), "fresh-32": (0.879, 0.855), "fresh-33": (0.866, 0.873), "fresh-34": (0.763, 0.78),
-    "fresh-35": (0.909, 0.909), "fresh-36": (0.819, 0.811), "fresh-37": (0.905, 0.913), "fresh-38": (0.858, 0.858),
-    "fresh-39": (0.912, 0.891), "fresh-40": (0.855, 0.862),
+    "fresh-3": (0.914, 0.921), "fresh-4": (0.887, 0.899), "fresh-5": (0.902, 0.89), "fresh-6": (0.932, 0.925),
+    "fresh-7": (0.864, 0.877), "fresh-8": (0.842, 0.836), "fresh-9": (0.898, 0.87), "fresh-10": (0.9, 0.894),
+    "fresh-11": (0.91, 0.917), "fresh-12": (0.86, 0.86), "fresh-13": (0.866, 0.872), "fresh-14": (0.926, 0.918),
+    "fresh-15": (0.846, 0.852), "fresh-16": (0.826, 0.82), "fresh-17": (0.85, 0.863), "fresh-18": (0.852, 0.852),
+    "fresh-19": (0.867, 0.893), "fresh-20": (0.912, 0.894), "fresh-21": (0.893, 0.924), "fresh-22": (0.874, 0.867),
+    "fresh-23": (0.872, 0.832), "fresh-24": (0.926, 0.906), "fresh-25": (0.852, 0.874), "fresh-26": (0.885, 0.885),
+    "fresh-27": (0.887, 0.881), "fresh-28": (0.831, 0.837), "fresh-29": (0.897, 0.903), "fresh-30": (0.891, 0.879),
+    "fresh-31": (0.945, 0.93), "fresh-32": (0.908, 0.883), "fresh-33": (0.929, 0.937), "fresh-34": (0.822, 0.841),
+    "fresh-35": (0.929, 0.929), "fresh-36": (0.819, 0.811), "fresh-37": (0.922, 0.93), "fresh-38": (0.868, 0.868),
+    "fresh-39": (0.936, 0.914), "fresh-40": (0.87, 0.877), "fresh-41": (0.935, 0.935), "fresh-42": (0.861, 0.853),
+    "fresh-43": (0.882, 0.882), "fresh-44": (0.819, 0.826), "fresh-45": (0.841, 0.835), "fresh-46": (0.789, 0.802),
+    "fresh-47": (0.822, 0.815), "fresh-48": (0.897, 0.885),
 }
 MARGIN = 0.02
 
@@ -500,7 +509,7 @@ def test_labelled_sample_is_big_enough_and_spread():
     tuning, fresh = samples["tuning"], samples["fresh"]
     assert sum(len(r["figures"]) for r in tuning) >= 100 and sum(len(r["figures"]) for r in fresh) >= 40
     assert {r["sentence"] for r in fresh if r["figures"]}.isdisjoint(r["sentence"] for r in tuning)
-    drawn_apart = [f"fresh-{n}" for n in range(2, 41)]  # drawn with the sentences already labelled left out
+    drawn_apart = [f"fresh-{n}" for n in range(2, 49)]  # drawn with the sentences already labelled left out
     assert set(samples) == {"tuning", "tuning-2", "fresh", *drawn_apart}
     for sample in (tuning, fresh, *(samples[name] for name in drawn_apart)):
         years = {r["year"] for r in sample}
