@@ -57,6 +57,7 @@ import random
 import re
 import sys
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -210,6 +211,81 @@ def evaluate(rows: list[dict], read=None) -> Score:
     return score
 
 
+@dataclass
+class Asked:
+    """What ``figures NAME`` gives on labelled sentences: ``found`` figures, of
+    which ``true`` a reader accepts under NAME; ``meant`` figures a reader
+    named NAME, of which ``got`` were found."""
+
+    meant: int = 0
+    found: int = 0
+    true: int = 0
+    got: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.true / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.got / self.meant if self.meant else 1.0
+
+    def add(self, other: "Asked") -> None:
+        self.meant, self.found = self.meant + other.meant, self.found + other.found
+        self.true, self.got = self.true + other.true, self.got + other.got
+
+
+def _paired(a: list, b: list, key=lambda f: f) -> int:
+    """How many of ``a`` pair off with one of ``b`` each (same quantity and kind)."""
+    free, n = list(b), 0
+    for x in a:
+        hit = next((y for y in free if same_quantity(y, x) and y.kind == x["kind"]), None)
+        if hit is not None:
+            free.remove(hit)
+            n += 1
+    return n
+
+
+def asked(rows: list[dict], top: int = 30) -> tuple[list[tuple[str, Asked]], Asked]:
+    """What a researcher asking ``erqi-search figures NAME`` gets from these
+    sentences, for the ``top`` names readers wrote most often: the figures
+    whose extracted name answers to NAME (:func:`~erqi_search.figures.asked_names`
+    and :func:`~erqi_search.figures.matches`, as ``Index.figures`` asks)
+    against those a reader named NAME (recall) or would accept under NAME, an
+    ``also`` name (precision), paired by value, unit and kind.
+
+    >>> row = {"file": "x", "year": 2017, "sentence": "全区地区生产总值完成253亿元，同比增长7.5%",
+    ...        "figures": [{"indicator": "地区生产总值", "value": 253.0, "unit": "亿元", "kind": "level"},
+    ...                    {"indicator": "地区生产总值", "value": 7.5, "unit": "%", "kind": "growth"}]}
+    >>> [(name, a.meant, a.found, a.true, a.got) for name, a in asked([row])[0]]
+    [('地区生产总值', 2, 2, 2, 2)]
+    """
+    from erqi_search.figures import asked_names, match_keys, matches
+
+    named = Counter(match_keys(f["indicator"])[-1] for r in rows for f in r["figures"])
+    asked_as = {}  # the forms a name is asked as -> the name (GDP's synonyms are asked once)
+    for name, _ in named.most_common():
+        if name and len(asked_as) < top:
+            asked_as.setdefault(frozenset(asked_names(name)), name)
+    extracted = [extract_figures(r["sentence"], year=r.get("year")) for r in rows]
+    scores, pooled = [], Asked()
+    for forms, name in asked_as.items():
+
+        def answers(indicator: str, kind: str) -> bool:
+            return any(matches(indicator, [form]) and must in (None, kind) for form, must in forms)
+
+        score = Asked()
+        for row, got in zip(rows, extracted):
+            meant = [f for f in row["figures"] if answers(f["indicator"], f["kind"])]
+            accepted = [f for f in row["figures"]
+                        if any(answers(n, f["kind"]) for n in [f["indicator"], *f.get("also", [])])]
+            found = [g for g in got if answers(g.indicator, g.kind)]
+            score.add(Asked(len(meant), len(found), _paired(accepted, found), _paired(meant, found)))
+        scores.append((name, score))
+        pooled.add(score)
+    return scores, pooled
+
+
 def agreement(first: list[dict], second: list[dict]) -> Score:
     """How far a second reader's figures agree with the first reader's, scored
     as an extraction would be (the second reader's names as the extracted ones).
@@ -262,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draw", type=int, metavar="SEED", help="print a new sample to label (JSON lines)")
     parser.add_argument("--stride", type=int, default=1, help="with --draw: every N-th report")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--asked", type=int, metavar="N",
+                        help="what `figures NAME` finds for the N names readers wrote most often")
     parser.add_argument("--second", type=Path, nargs="?", const=SECOND, metavar="FILE",
                         help="also score a second reader's labels of the same sentences against the first's")
     args = parser.parse_args(argv)
@@ -269,6 +347,12 @@ def main(argv: list[str] | None = None) -> int:
         labelled = frozenset(r["sentence"] for r in load(args.fixture)) if args.fixture.exists() else frozenset()
         for row in draw(args.draw, args.stride, args.corpus, labelled):
             print(json.dumps(row, ensure_ascii=False))
+        return 0
+    if args.asked:
+        scores, pooled = asked(load(args.fixture, args.sample), args.asked)
+        for name, score in [*scores, ("all these names", pooled)]:
+            print(f"{name}: {score.meant} so named, {score.found} found  "
+                  f"precision {score.precision:.3f}  recall {score.recall:.3f}")
         return 0
     fixture = args.fixture.resolve()
     shown = fixture.relative_to(ROOT) if fixture.is_relative_to(ROOT) else fixture

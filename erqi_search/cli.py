@@ -460,7 +460,7 @@ def aliases(index_path, curated, fmt):
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True)
 def figures(indicator, index_path, year, kind, region, fmt):
-    """Figures for INDICATOR by year (地区生产总值, GDP, 优良天数, ...)."""
+    """Figures for INDICATOR by year (地区生产总值, GDP, 优良天数, GDP增速, ...)."""
     import csv
 
     from .model import Figure

@@ -946,6 +946,26 @@ def matches(indicator: str, query_forms: list[str]) -> bool:
     return any(key in forms for key in match_keys(indicator))
 
 
+def asked_names(name: str) -> list[tuple[str, str | None]]:
+    """The names a figure may have to answer a user asking for ``name``, each
+    with the kind it must then be: ``name`` and its synonyms, of any kind, and
+    for a rate of change (居民消费价格涨幅, 工业增加值增速) the measure it is the
+    growth of, which is how extraction names it.
+
+    >>> asked_names("居民消费价格涨幅")
+    [('居民消费价格涨幅', None), ('居民消费价格', 'growth'), ('cpi', 'growth')]
+    """
+    from .analysis import synonym_classes
+
+    key = normalize_text(name).strip()
+    asked = [(form, None) for form in [key, *synonym_classes().get(key, ())]]
+    rate = _RATE_OF_CHANGE.search(key)
+    if rate and rate.start() >= 2:
+        measure = key[: rate.start()]
+        asked += [(form, "growth") for form in [measure, *synonym_classes().get(measure, ())]]
+    return asked
+
+
 def match_keys(indicator: str) -> list[str]:
     """The names an indicator answers to (:func:`matches`): itself, cleaned,
     then without each of up to three leading place or scope words.
@@ -978,6 +998,8 @@ def _scope_keys(name: str) -> list[str]:
             break
         keys.append(shorter)
         name = shorter
+    if (acted := _ACTED.sub("", name)) != name:
+        keys.append(acted)  # 改造老旧小区 answers to 老旧小区, 新建改建农村公路 to 农村公路
     return keys
 
 
@@ -993,6 +1015,10 @@ _NOT_A_WORD = re.compile(r"[\W_]")
 
 #: A place on its own (四川省, 上海市, 宁夏回族自治区), not a city in general (城市, 重要城市).
 _PLACE = re.compile(rf"[{HAN}]{{2,6}}?(?:自治区|自治州|省|(?<!城)市|县)")
+#: A verb of action before what it acts on, which a name may lead with (改造老旧小区, 新建改建农村公路).
+_ACTED = re.compile(rf"^(?:{_ACTION}|新改建|改建|改造|提质改造|建设改造|开工建设|建设(?!用地|项目))"
+                    r"(?:和|及|或)?(?:新建|改建|扩建|改造|提升|升级)*"
+                    rf"(?=[{HAN}]{{2}})")
 #: Place and scope words that do not change what an indicator measures.
 _SCOPE = re.compile(
     r"^(?:全国|全省|全市|全区|全县|全州|全盟|全旗|全疆|全镇|全乡|全社会|我国|我省|我市|我区|我县|本省|本市|本区|本县|"

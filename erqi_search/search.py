@@ -236,27 +236,28 @@ class Index:
     def figures(self, indicator: str, *, year: int | None = None, kind: str | None = None,
                 region: str | None = None) -> list[Figure]:
         """The figures whose indicator is ``indicator`` or one of its synonyms
-        (``GDP`` finds 地区生产总值), ordered by year, optionally of one year,
-        kind (``level``, ``growth``, ``count``) or region.
+        (``GDP`` finds 地区生产总值; a rate of change, 地区生产总值增速, finds the
+        growth figures of its measure), ordered by year, optionally of one
+        year, kind (``level``, ``growth``, ``count``) or region.
 
         >>> [(f.year, f.value, f.unit) for f in open_index("index").figures("优良天数")]
         [(2017, 66.0, '天'), (2018, 165.0, '天'), (2020, 234.0, '天')]
         """
-        from .analysis import synonym_classes
-        from .figures import name_key
+        from .figures import asked_names, name_key
         from .text import normalize_text
 
-        key = normalize_text(indicator).strip()
-        forms = [key] + list(synonym_classes().get(key, ()))
         year = None if year is None else _year(year)
         region = None if region is None else normalize_text(region)
         with self._reading():
             lines, by_key = self._figure_index()
-        keys = {name_key(form) for form in forms} - {""}
-        numbers = sorted({n for k in keys for n in by_key.get(k, ())})  # in text order
-        records = (json.loads(lines[n]) for n in numbers)
-        found = [Figure(**r) for r in records
-                 if (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
+        kinds_of: dict[int, set] = {}  # line number -> the kinds it may have (None: any)
+        for form, must in asked_names(indicator):
+            for n in by_key.get(name_key(form), ()) if name_key(form) else ():
+                kinds_of.setdefault(n, set()).add(must)
+        records = ((json.loads(lines[n]), kinds_of[n]) for n in sorted(kinds_of))  # in text order
+        found = [Figure(**r) for r, kinds in records
+                 if (None in kinds or r.get("kind") in kinds)
+                 and (year is None or r.get("year") == year) and (kind is None or r.get("kind") == kind)
                  and (region is None or normalize_text(r.get("region") or "") == region)]
         return sorted(found, key=lambda f: f.year or 0)  # stable: text order within a year
 

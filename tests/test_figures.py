@@ -44,6 +44,26 @@ def test_gdp_synonym_gives_the_same_rows(fresh_seed_index):
     assert rows(fresh_seed_index, "GDP") == rows(fresh_seed_index, "地区生产总值")
 
 
+def test_a_rate_of_change_asks_for_the_growth_of_its_measure(fresh_seed_index):
+    growth = [r for r in rows(fresh_seed_index, "GDP") if r[3] == "growth"]
+    assert growth and rows(fresh_seed_index, "地区生产总值增速") == growth
+    assert rows(fresh_seed_index, "GDP增速") == growth  # the measure's synonyms too
+
+
+def test_a_name_answers_without_the_verb_it_leads_with():
+    assert matches("改造老旧小区", ["老旧小区"]) and matches("新建改建农村公路", ["农村公路"])
+    assert matches("建设高标准农田", ["高标准农田"]) and not matches("建设用地", ["用地"])
+    assert not matches("人均地区生产总值", ["地区生产总值"])
+
+
+def test_what_a_researcher_asking_for_a_name_gets_from_the_labelled_sample():
+    from bench.figures_eval import FIXTURE, asked, load
+
+    scores, pooled = asked(load(FIXTURE), 30)
+    assert len(scores) == 30 and len({name for name, _ in scores}) == 30
+    assert pooled.precision >= 0.97 and pooled.recall >= 0.91, (pooled.precision, pooled.recall)
+
+
 def test_good_air_days(fresh_seed_index):
     found = rows(fresh_seed_index, "优良天数")
     assert (2018, 165.0, "天", "level") in found and (2020, 234.0, "天", "level") in found
