@@ -252,7 +252,8 @@ class Index:
             lines, by_key = self._figure_index()
         kinds_of: dict[int, set] = {}  # line number -> the kinds it may have (None: any)
         for form, must in asked_names(indicator):
-            for n in by_key.get(name_key(form), ()) if name_key(form) else ():
+            key = name_key(form)
+            for n in by_key.get(key, ()) if key else ():
                 kinds_of.setdefault(n, set()).add(must)
         records = ((json.loads(lines[n]), kinds_of[n]) for n in sorted(kinds_of))  # in text order
         found = [Figure(**r) for r, kinds in records
