@@ -141,6 +141,7 @@ _PER_HEAD = re.compile(r"^(?:每[十百千万亿]?[人户元平公亩]|人均|�
 _PLANNED_CHANGE = re.compile(rf"(?<=[{HAN}]{{2}})计划(?=(?:增长|递增|提高|增加|下降|降低|减少)[^{HAN}]*$)")
 _GROWTH_NAME = re.compile(r"增长(?:预期)?目标$")
 #: The target or forecast of a growth rate names the rate (经济增长速度的调控目标定为8%, 经济增长预期为7%).
+_ECONOMY = re.compile(r"(?:国民)?经济")  # 经济 alone names nothing: its growth keeps 增长
 _GROWTH_TARGET = re.compile(r"(增长(?:速度)?)的?(?:宏观)?(?:(?:调控|预期)*目标|预期)(?:确定为|定为|定在|为|是|在)?$")
 
 #: Words stripped from the end of the phrase before a number, again and again:
@@ -503,11 +504,14 @@ def _indicator(before: str) -> tuple[str, bool]:
     phrase = _DISPOSAL.sub("", _SETTING.sub("", phrase))
     phrase = _PLANNED_CHANGE.sub("", phrase)
     if (target := _GROWTH_TARGET.search(phrase)) and (rated := _strip(phrase[: target.start()])):
-        return rated + target.group(1), True
+        return rated + (target.group(1) if _ECONOMY.fullmatch(rated) else ""), True  # 广义货币增长目标: 广义货币
     phrase = _strip(phrase.lstrip("的"))
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
-        phrase, rate = _strip(phrase[: m.start()]), True
+        rate = True
+        if _ECONOMY.fullmatch(_strip(phrase[: m.start()])):
+            break  # 经济增长速度: the economy's growth keeps its name
+        phrase = _strip(phrase[: m.start()])
     phrase = _INNER.sub("", _SUBMITTED.sub("", phrase))
     acts = [m for m in _AGENT_ACTS.finditer(phrase) if m.start() >= 2 and not _PER_UNIT.search(phrase, 0, m.start())]
     if acts:
@@ -954,16 +958,24 @@ def asked_names(name: str) -> list[tuple[str, str | None]]:
 
     >>> asked_names("居民消费价格涨幅")
     [('居民消费价格涨幅', None), ('居民消费价格', 'growth'), ('cpi', 'growth')]
+    >>> [form for form, kind in asked_names("经济增速")]
+    ['经济增速', '经济', '经济增长', '经济增长速度']
     """
     from .analysis import synonym_classes
 
     key = normalize_text(name).strip()
     asked = [(form, None) for form in [key, *synonym_classes().get(key, ())]]
-    rate = _RATE_OF_CHANGE.search(key)
+    rate = _RATE_OF_CHANGE.search(key) or _GROWTH_ASKED.search(key)
     if rate and rate.start() >= 2:
         measure = key[: rate.start()]
-        asked += [(form, "growth") for form in [measure, *synonym_classes().get(measure, ())]]
+        forms = [measure, *synonym_classes().get(measure, ())]
+        if _ECONOMY.fullmatch(measure):
+            forms += [measure + growth for growth in ("增长", "增长速度", "增速")]  # how the economy's is named
+        asked += [(form, "growth") for form in forms if form != key]
     return asked
+
+
+_GROWTH_ASKED = re.compile(r"增长$")  # 粮食产量增长: asked for, the growth of 粮食产量
 
 
 def match_keys(indicator: str) -> list[str]:

@@ -402,7 +402,8 @@ def test_indicators_lose_trailing_function_words(text, indicator):
     ("今年的经济增长预期为7％左右", "经济增长", "今年"),  # 1999
     ("“十五”期间年均经济增长速度预期目标为7%左右", "经济增长速度", "十五期间"),  # 2001
     ("把增长预期目标定在7.5%左右", "增长预期目标", ""),  # 2014: no subject, the whole name
-    ("国民经济增长速度由原定平均每年百分之六调高到百分之八至九", "国民经济", ""),  # 1993: 原定
+    ("广义货币M2增长目标为17%", "广义货币M2", ""),  # 2010: the measure, unless it is the economy
+    ("国民经济增长速度由原定平均每年百分之六调高到百分之八至九", "国民经济增长速度", ""),  # 1993: 原定
 ])
 def test_the_target_of_a_growth_rate_is_a_growth(text, indicator, period):
     first = extract_figures(text)[0]
@@ -504,8 +505,8 @@ MEASURED = {  # precision, recall of the code as it is (docs/figures.md)
     "fresh-35": (0.929, 0.929), "fresh-36": (0.819, 0.811), "fresh-37": (0.922, 0.93), "fresh-38": (0.868, 0.868),
     "fresh-39": (0.936, 0.914), "fresh-40": (0.87, 0.877), "fresh-41": (0.935, 0.935), "fresh-42": (0.861, 0.853),
     "fresh-43": (0.882, 0.882), "fresh-44": (0.819, 0.826), "fresh-45": (0.841, 0.835), "fresh-46": (0.789, 0.802),
-    "fresh-47": (0.822, 0.815), "fresh-48": (0.897, 0.885), "fresh-49": (0.892, 0.901), "fresh-50": (0.855, 0.862),
-    "fresh-51": (0.86, 0.852), "fresh-52": (0.792, 0.808),
+    "fresh-47": (0.822, 0.815), "fresh-48": (0.897, 0.885), "fresh-49": (0.892, 0.901), "fresh-50": (0.873, 0.881),
+    "fresh-51": (0.86, 0.852), "fresh-52": (0.802, 0.817),
 }
 MARGIN = 0.02
 
