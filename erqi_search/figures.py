@@ -39,14 +39,14 @@ PRICE_UNITS = tuple(f"{money}/{per}" for money in ("元", "分") for per in ("�
 MEASURE_UNITS = (
     "平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米", "立方米", "吨标准煤", "吨", "公斤",
     "千克", "斤", "担", "千瓦时", "千瓦小时", "千瓦", "吨公里", "人公里", "人海里", "吨海里", "度", "标准箱", "标箱", "重量箱",
-    "微克/立方米", "毫克/立方米", "岁", "方", "PF", "EFLOPS", "Eflops", "EFlops",
+    "微克/立方米", "毫克/立方米", "吨/日", "立方米/日", "岁", "方", "PF", "EFLOPS", "Eflops", "EFlops",
 )
 #: Lengths and areas: before a project they measure it (15公里雨水管网工程), unlike a capacity (120万吨乙烯项目).
 _EXTENT_UNITS = ("平方公里", "平方千米", "平方米", "平方公尺", "公尺", "公顷", "亩", "公里", "千米", "米")
 TIME_UNITS = ("天", "小时", "分钟", "个月", "个工作日", "工作日", "个自然日", "自然日", "周")
 #: Classifiers of things counted: their figures are ``count``.
 COUNT_UNITS = (
-    "人次", "户次", "剂次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
+    "人次", "户次", "剂次", "件次", "人", "个", "家", "项", "条", "座", "所", "处", "户", "套", "名", "位", "辆", "台", "架", "艘", "场次", "架次",
     "部", "宗", "场", "次", "块", "批", "件", "棵", "株", "栋", "幢", "间", "张", "份", "起", "只", "头", "匹",
     "口", "眼", "种", "篇", "册", "颗", "枚", "轮", "列", "门", "艘次", "批次", "头只", "支", "款", "类", "片",
     "对", "笔", "例",
@@ -269,6 +269,9 @@ def _prepare(text: str) -> str:
     if _TRADITIONAL_NUMERALS.search(plain):
         plain = plain.translate(_TRADITIONAL)
     plain = re.sub(r"(?<=\d)[·・](?=\d)", ".", plain)
+    plain = re.sub(r"(?<![\d.])(\d+(?:\.\d+)?)万多亿", r"\1多万亿", plain)  # 4万多亿元
+    plain = re.sub(r"(?<![\d.])(\d+)万(\d)千(?![\d万亿])", r"\1.\2万", plain)  # 2万5千公里
+    plain = re.sub(r"(?<![\d.])(\d)千(?![\d瓦米克伏帕焦卡])", r"\g<1>000", plain)  # 5千多户, 3千万 (but 5千瓦)
     plain = re.sub(r"每立方米(\d+(?:\.\d+)?)(微克|毫克)", r"\1\2/立方米", plain)  # 每立方米20微克
     plain = re.sub(r"(?<=\d)(微克|毫克)每立方米", r"\1/立方米", plain)  # 35微克每立方米
     plain = re.sub(r"(?<=\d) (?=\.?\d)|(?<=\d\.) (?=\d)", "", plain)
@@ -313,6 +316,7 @@ def _chinese_amount(m: re.Match, before: str) -> tuple[int, float, float | None,
     return (start, chinese_number(low) / factor, chinese_number(high) / factor if high else None, unit_mag)
 
 
+_PROJECT_LIST = re.compile(rf"(?!的)[{HAN}A-Za-z0-9×、.]{{1,40}}?等(?:一批)?(?:重点|重大)?(?:工业)?项目")
 _NEXT_IN_LIST = re.compile(rf"[和、及与][\d{_CN}]")  # 不低于740元/月和485元/月
 
 
@@ -388,6 +392,8 @@ def _read_amount(m: re.Match, clause: str) -> _Amount | None:
     if unit in MEASURE_UNITS and unit not in _EXTENT_UNITS \
             and re.match(rf"(?!的)[{HAN}]{{0,8}}(?:项目|工程|生产线|机组|码头|装置|电站|电厂)", after):
         return None  # 120万吨乙烯项目: a capacity in a name (but 15公里雨水管网二期工程: its length)
+    if unit in MEASURE_UNITS and unit not in _EXTENT_UNITS and _PROJECT_LIST.match(after):
+        return None  # 大唐700万吨露天煤矿、5万千瓦风电等项目: capacities in a list of projects
     if (unit not in COUNT_UNITS or unit in ("人", "人次")) and unit not in RATE_UNITS and suffix \
             and (unit or after[suffix.end():].startswith("的")) \
             and suffix.group().endswith(("以上", "以下")) and re.match(rf"(?:的)?[{HAN}]", after[suffix.end():]):
