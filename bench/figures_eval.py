@@ -13,9 +13,9 @@ stride 1, drawn from the same frozen code with the sentences already labelled
 left out, and labelled by two readers who saw neither the code nor its
 output; "fresh-3": seed 5, the same way, measured once after the rules
 learnt from fresh and fresh-2 were frozen; "fresh-4" to
-"fresh-52": seeds 6 to 54, each drawn leaving out the sentences of all the
+"fresh-56": seeds 6 to 58, each drawn leaving out the sentences of all the
 others, labelled the same way and measured once before any rule was written
-from them; no rule was written from fresh-49 to fresh-52, the last held-out
+from them; no rule was written from fresh-53 to fresh-56, the last held-out
 samples; docs/figures.md tells which code measured each), ``seed``,
 ``file``, ``year``, ``region``, ``sentence`` and ``figures``, the figures a
 reader wrote down for the sentence (``indicator`` and the other names
