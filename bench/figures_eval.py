@@ -176,11 +176,15 @@ class Score:
 
     @property
     def precision(self) -> float:
-        return self.right / self.extracted if self.extracted else 1.0
+        return _ratio(self.right, self.extracted)
 
     @property
     def recall(self) -> float:
-        return self.right / self.labelled if self.labelled else 1.0
+        return _ratio(self.right, self.labelled)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
 
 
 def evaluate(rows: list[dict], read=None) -> Score:
@@ -202,12 +206,7 @@ def evaluate(rows: list[dict], read=None) -> Score:
             score.right += 1
             score.period_right += hit.period == w.get("period", "")
         score.wrong.extend((row["file"], row["sentence"], g) for g in free)
-        free = list(got)
-        for w in want:
-            hit = next((g for g in free if same_quantity(g, w) and g.kind == w["kind"]), None)
-            if hit is not None:
-                free.remove(hit)
-                score.quantity_right += 1
+        score.quantity_right += _paired(want, got)
     return score
 
 
@@ -224,21 +223,21 @@ class Asked:
 
     @property
     def precision(self) -> float:
-        return self.true / self.found if self.found else 1.0
+        return _ratio(self.true, self.found)
 
     @property
     def recall(self) -> float:
-        return self.got / self.meant if self.meant else 1.0
+        return _ratio(self.got, self.meant)
 
     def add(self, other: "Asked") -> None:
         self.meant, self.found = self.meant + other.meant, self.found + other.found
         self.true, self.got = self.true + other.true, self.got + other.got
 
 
-def _paired(a: list, b: list, key=lambda f: f) -> int:
-    """How many of ``a`` pair off with one of ``b`` each (same quantity and kind)."""
-    free, n = list(b), 0
-    for x in a:
+def _paired(labels: list[dict], figures: list[Figure]) -> int:
+    """How many labels pair off with one extracted figure each (the same quantity and kind)."""
+    free, n = list(figures), 0
+    for x in labels:
         hit = next((y for y in free if same_quantity(y, x) and y.kind == x["kind"]), None)
         if hit is not None:
             free.remove(hit)
