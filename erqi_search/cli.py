@@ -324,6 +324,8 @@ def index_status(index_path, fmt):
         click.echo(f"missing:    {missing} (moved? run: erqi-search index rebuild NEW_PATH)")
     for shape in status.boilerplate:
         click.echo(f"template:   {shape} (left out at the end of files)")
+    if not status.figures_current:
+        click.echo(f"figures:    {_other_rules(status.path)}")
 
 
 # ----------------------------------------------------------------- inspect
@@ -450,6 +452,13 @@ def aliases(index_path, curated, fmt):
 
 # ----------------------------------------------------- figures and trends
 
+def _other_rules(path) -> str:
+    from .store import command_hint
+
+    return (f"some figures were extracted by other rules than this erqi-search's; "
+            f"for the current ones run: {command_hint(Path(path), 'rebuild')}")
+
+
 @main.command()
 @click.argument("indicator")
 @_index_option
@@ -468,6 +477,8 @@ def figures(indicator, index_path, year, kind, region, fmt):
 
     with _open(index_path) as index:
         rows = index.figures(indicator, year=year, kind=kind, region=region)
+        if not index.figures_current:
+            click.echo(f"note: {_other_rules(index.path)}", err=True)
     columns = list(Figure.__dataclass_fields__)
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in rows], ensure_ascii=False, indent=2))

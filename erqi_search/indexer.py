@@ -429,7 +429,7 @@ def build_index(sources=None, path=None, *, jobs: int | None = None,
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
             extra = {**_collect_sides(gen, side_parts), **_write_query_dictionary(gen), **described.get("manifest", {}),
-                     "boilerplate": _boilerplate(shapes)}
+                     "boilerplate": _boilerplate(shapes), "figures_rules": [store.figure_rules()]}
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
@@ -512,7 +512,8 @@ def update_index(path=None, sources=None, *, jobs: int | None = None, progress=N
             described = writer.commit(written)
             report.segments = len(described.get("segments", []))
             extra = {**_collect_sides(gen, side_parts, old, deletes), **described.get("manifest", {}),
-                     "boilerplate": shapes}
+                     "boilerplate": shapes,  # the figures of files not read again keep the rules that found them
+                     "figures_rules": sorted({*manifest.get("figures_rules", [store.UNRECORDED]), store.figure_rules()})}
             os.link(old / store.QUERY_DICT, gen / store.QUERY_DICT)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
@@ -579,6 +580,7 @@ def index_status(path=None) -> IndexStatus:
         missing_sources=missing,
         segments=segments,
         boilerplate=_shapes_listed(manifest.get("boilerplate")),
+        figures_current=store.figures_current(manifest),
     )
 
 

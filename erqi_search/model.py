@@ -213,6 +213,7 @@ class IndexStatus:
     missing_sources: list[str] = field(default_factory=list)  # recorded sources that no longer exist
     segments: int = 0
     boilerplate: list[str] = field(default_factory=list)  # lines left out as corpus boilerplate
+    figures_current: bool = True  # every figure extracted by this code's rules (else: rebuild)
 
 
 #: Units of a rate: a range keeps its unit on both ends (6.5%-7%).

@@ -233,6 +233,12 @@ class Index:
 
     # -- figures and trends
 
+    @property
+    def figures_current(self) -> bool:
+        """Whether every figure was extracted by this code's rules (else an
+        ``index rebuild`` brings them up to date)."""
+        return store.figures_current(self.manifest)
+
     def figures(self, indicator: str, *, year: int | None = None, kind: str | None = None,
                 region: str | None = None) -> list[Figure]:
         """The figures whose indicator is ``indicator`` or one of its synonyms

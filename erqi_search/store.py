@@ -72,6 +72,32 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+#: What an index built before figures recorded their rules holds.
+UNRECORDED = "unrecorded"
+
+
+def figure_rules() -> str:
+    """A short hash of the figure extraction rules (the source of figures.py).
+    A build records it in the manifest (``figures_rules``) and an update adds
+    its own, so figures of other rules can be told apart and rebuilt.
+
+    >>> len(figure_rules())
+    12
+    """
+    global _FIGURE_RULES
+    if _FIGURE_RULES is None:
+        _FIGURE_RULES = hashlib.sha256(Path(__file__).with_name("figures.py").read_bytes()).hexdigest()[:12]
+    return _FIGURE_RULES
+
+
+_FIGURE_RULES: str | None = None
+
+
+def figures_current(manifest: dict) -> bool:
+    """Whether every figure of the index with this ``manifest`` was extracted by the rules of this code."""
+    return manifest.get("figures_rules") == [figure_rules()]
+
+
 def expected_identity() -> dict[str, object]:
     """What the running code requires of an index it opens."""
     from .analysis import ANALYZER_VERSION

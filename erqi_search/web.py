@@ -304,7 +304,7 @@ class App:
         trend_chart = trend and chart([(str(x.year), round(x.per_1000, 1), f"{x.year}: {x.passages} / {x.total}")
                                        for x in trend.points], bars=True)
         return 200, HTML, self.render("figures.html", p, indicator=term, rows=rows, regions=regions, charts=charts,
-                                      trend=trend, trend_chart=trend_chart)
+                                      trend=trend, trend_chart=trend_chart, current=gen.index.figures_current)
 
     def page_compare(self, gen, p):
         years = sorted(gen.index.engine.year_totals())

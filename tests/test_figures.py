@@ -148,6 +148,43 @@ def test_figures_follow_updates(tmp_path):
         assert (2020, 773.0) not in gdp and (2021, 800.0) in gdp and (2017, 253.0) in gdp
 
 
+def test_figures_of_other_rules_are_told_apart_until_a_rebuild(seeded):
+    from erqi_search import open_index, rebuild_index, store, update_index
+
+    src, ix = seeded
+    with open_index(ix) as index:
+        assert index.figures_current  # built by this code
+    manifest = json.loads((ix / store.MANIFEST).read_text(encoding="utf-8"))
+    manifest["figures_rules"] = ["0123456789ab"]  # as if built by an older erqi-search
+    store.write_json(ix / store.MANIFEST, manifest)
+    figures = CliRunner().invoke(main, ["figures", "GDP", "--index", str(ix)])
+    assert figures.exit_code == 0 and "地区生产总值" in figures.stdout
+    assert "other rules" in figures.stderr and f"index rebuild --index {ix}" in figures.stderr
+    status = CliRunner().invoke(main, ["index", "status", "--index", str(ix)])
+    assert status.exit_code == 0 and "figures:" in status.stdout and "other rules" in status.stdout
+    assert "other rules" in _figures_page(ix)
+    (src / "new.txt").write_text("二七区2021年工作\n\n全年地区生产总值完成800亿元。\n", encoding="utf-8")
+    update_index(ix, jobs=1)  # new figures by these rules beside the old ones: still mixed
+    with open_index(ix) as index:
+        assert not index.figures_current and (2021, 800.0) in {(f.year, f.value) for f in index.figures("GDP")}
+    rebuild_index(ix, jobs=1)
+    with open_index(ix) as index:
+        assert index.figures_current
+    status = CliRunner().invoke(main, ["index", "status", "--index", str(ix), "--format", "json"])
+    assert json.loads(status.stdout)["figures_current"] is True
+    assert "other rules" not in _figures_page(ix)
+
+
+def _figures_page(ix) -> str:
+    from erqi_search import web
+
+    app = web.App(ix)
+    try:
+        return web.request(app, "/figures?indicator=GDP")[2].decode("utf-8")
+    finally:
+        app.close()
+
+
 # ------------------------------------------------------------- written forms
 
 def test_extraction_handles_the_written_forms():
