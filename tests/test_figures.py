@@ -50,6 +50,15 @@ def test_a_rate_of_change_asks_for_the_growth_of_its_measure(fresh_seed_index):
     assert rows(fresh_seed_index, "GDP增速") == growth  # the measure's synonyms too
 
 
+def test_a_place_before_a_name_goes_but_a_word_ending_like_one_stays():
+    from erqi_search.figures import match_keys
+
+    assert match_keys("海拉尔区地区生产总值")[-1] == "地区生产总值" and match_keys("全省地区生产总值")[-1] == "地区生产总值"
+    for name in ["省级区域医疗中心", "节水相关产业市场规模", "沪深上市公司", "老旧小区改造", "棚户区改造任务",
+                 "紧密型县域医共体", "粮食主产省份", "全国性金融机构", "脱贫县农民收入"]:
+        assert match_keys(name) == [name], name
+
+
 def test_a_name_answers_without_the_verb_it_leads_with():
     assert matches("改造老旧小区", ["老旧小区"]) and matches("新建改建农村公路", ["农村公路"])
     assert matches("建设高标准农田", ["高标准农田"]) and not matches("建设用地", ["用地"])
