@@ -516,10 +516,10 @@ def _indicator(before: str) -> tuple[str, bool]:
     phrase = _strip(phrase.lstrip("的"))
     rate = False
     while (m := _RATE_OF_CHANGE.search(phrase)) and m.start() > 0:
-        rate = True
-        if _ECONOMY.fullmatch(_strip(phrase[: m.start()])):
+        rate, measure = True, _strip(phrase[: m.start()])
+        if _ECONOMY.fullmatch(measure):
             break  # 经济增长速度: the economy's growth keeps its name
-        phrase = _strip(phrase[: m.start()])
+        phrase = measure
     phrase = _INNER.sub("", _SUBMITTED.sub("", phrase))
     acts = [m for m in _AGENT_ACTS.finditer(phrase) if m.start() >= 2 and not _PER_UNIT.search(phrase, 0, m.start())]
     if acts:

@@ -22,6 +22,7 @@ import re
 import sys
 import time
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -76,6 +77,7 @@ def library_versions() -> dict[str, str]:
 UNRECORDED = "unrecorded"
 
 
+@lru_cache(maxsize=1)
 def figure_rules() -> str:
     """A short hash of the figure extraction rules (the source of figures.py).
     A build records it in the manifest (``figures_rules``) and an update adds
@@ -84,13 +86,7 @@ def figure_rules() -> str:
     >>> len(figure_rules())
     12
     """
-    global _FIGURE_RULES
-    if _FIGURE_RULES is None:
-        _FIGURE_RULES = hashlib.sha256(Path(__file__).with_name("figures.py").read_bytes()).hexdigest()[:12]
-    return _FIGURE_RULES
-
-
-_FIGURE_RULES: str | None = None
+    return hashlib.sha256(Path(__file__).with_name("figures.py").read_bytes()).hexdigest()[:12]
 
 
 def figures_current(manifest: dict) -> bool:
